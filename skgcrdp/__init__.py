@@ -1,0 +1,19 @@
+"""skgcrdp: few-shot cross-modal retrieval with GCRDP, the scikit-learn way."""
+
+from ._data import split_modalities, stack_modalities
+from .alignment import RelativeDistanceAligner
+from .gmm import GMMFeatureExtractor
+from .pipeline import embed_modality, make_gcrdp_pipeline
+from .retrieval import CrossModalRetriever
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CrossModalRetriever",
+    "GMMFeatureExtractor",
+    "RelativeDistanceAligner",
+    "embed_modality",
+    "make_gcrdp_pipeline",
+    "split_modalities",
+    "stack_modalities",
+]

@@ -1,0 +1,152 @@
+"""What the two shared-space transformers have in common."""
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.validation import check_is_fitted
+
+from ._data import check_min_classes, check_modality, validate_cross_modal, validate_one_modality
+from ._training import (
+    StopOnNonFiniteLoss,
+    build_net,
+    draw_seed,
+    embed_numpy,
+    seeded_torch,
+)
+from .nn import ModalityHeads
+
+
+class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
+    """Base of the estimators that map [image | text] into a shared space.
+
+    Subclasses set ``_split`` (how the input split is found), implement
+    ``_preprocess(modality, X)`` (applied before the network),
+    ``_module_params(n_image, n_text)``, ``_criterion()`` and may add
+    callbacks through ``_callbacks(X_image, X_text, y)``.
+    """
+
+    _split = "given"
+
+    def _preprocess(self, modality, X):
+        return X
+
+    def _callbacks(self, X_image, X_text, y):
+        return []
+
+    def _after_fit(self, X_image, X_text, y):
+        """Hook run once the network is trained."""
+
+    def _fit_preprocessing(self, X_image, X_text):
+        """Hook that fits what ``_preprocess`` uses."""
+
+    def fit(self, X, y):
+        """Train the modality networks on paired data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_features)
+            Image features, then text features, of each pair.
+        y : array-like of shape (n_pairs,)
+            Class label of each pair.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y, n_image = validate_cross_modal(self, X, y, reset=True, split=self._split)
+        self.n_image_features_ = n_image
+        check_min_classes(y)
+        self._label_encoder = LabelEncoder().fit(y)
+        self.classes_ = self._label_encoder.classes_
+        y_encoded = self._label_encoder.transform(y).astype(np.int64)
+
+        X_image, X_text = X[:, :n_image], X[:, n_image:]
+        self._fit_preprocessing(X_image, X_text)
+        X_image = self._preprocess("image", X_image).astype(np.float32)
+        X_text = self._preprocess("text", X_text).astype(np.float32)
+
+        seed = draw_seed(self.random_state)
+        with seeded_torch(seed):
+            self.net_ = build_net(
+                ModalityHeads,
+                self._criterion(),
+                seed=seed,
+                device=self.device,
+                callbacks=[
+                    ("stop_on_non_finite_loss", StopOnNonFiniteLoss(type(self).__name__)),
+                    *self._callbacks(X_image, X_text, y_encoded),
+                ],
+                verbose=self.verbose,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                lr=self.lr,
+                optimizer__weight_decay=self.weight_decay,
+                **{
+                    f"module__{k}": v
+                    for k, v in self._module_params(X_image.shape[1], X_text.shape[1]).items()
+                },
+            )
+            self.net_.fit({"image": X_image, "text": X_text}, y_encoded)
+            self._after_fit(X_image, X_text, y_encoded)
+        self.n_output_features_ = self.net_.module_.image[-1].out_features
+        return self
+
+    def _embed(self, X, modality):
+        X = self._preprocess(modality, X)
+        return embed_numpy(self.net_.module_, X, modality, self.net_.device)
+
+    def transform(self, X):
+        """Embed paired data into the shared space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_features)
+            Image features, then text features, of each pair.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_pairs, 2 * n_output_features_), float32
+            The image embeddings, then the text embeddings.
+        """
+        check_is_fitted(self)
+        X, _, n_image = validate_cross_modal(self, X, reset=False)
+        return np.hstack(
+            [self._embed(X[:, :n_image], "image"), self._embed(X[:, n_image:], "text")]
+        )
+
+    def transform_modality(self, X, modality):
+        """Embed features of one modality alone.
+
+        Use it to embed a gallery or queries that have no partner in the
+        other modality; the result equals the matching half of
+        :meth:`transform` on paired data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_of_that_modality)
+            Image features or text features only.
+        modality : {"image", "text"}
+            Which modality ``X`` holds.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_output_features_), float32
+        """
+        check_is_fitted(self)
+        return self._embed(validate_one_modality(self, X, modality), check_modality(modality))
+
+    def get_feature_names_out(self, input_features=None):
+        """Output names ``img__z0..`` then ``txt__z0..``, so later stages can find the split."""
+        check_is_fitted(self)
+        d = self.n_output_features_
+        return np.asarray(
+            [f"img__z{i}" for i in range(d)] + [f"txt__z{i}" for i in range(d)], dtype=object
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = False
+        return tags

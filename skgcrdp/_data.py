@@ -1,0 +1,241 @@
+"""The cross-modal data contract: one 2-D ``X`` holding [image | text] per pair.
+
+Every estimator of skgcrdp takes a single 2-D array whose first
+``n_image_features`` columns are the image features of a pair and whose
+remaining columns are its text features. Keeping one ``X`` is what lets the
+estimators run inside unmodified scikit-learn tools (``Pipeline``,
+``GridSearchCV``, ``clone``...). This module holds the helpers that build and
+split such arrays and the validation shared by all estimators.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, validate_data
+
+IMAGE_PREFIX = "img__"
+TEXT_PREFIX = "txt__"
+MODALITIES = ("image", "text")
+
+
+def stack_modalities(X_image, X_text):
+    """Put image and text features of the same pairs side by side.
+
+    Parameters
+    ----------
+    X_image : array-like of shape (n_pairs, n_image_features)
+        Image features, one row per pair.
+    X_text : array-like of shape (n_pairs, n_text_features)
+        Text features of the same pairs, in the same order.
+
+    Returns
+    -------
+    X : ndarray of shape (n_pairs, n_image_features + n_text_features)
+        The cross-modal array expected by every skgcrdp estimator.
+
+    See Also
+    --------
+    split_modalities : The inverse operation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgcrdp import stack_modalities
+    >>> stack_modalities(np.ones((2, 3)), np.zeros((2, 1))).shape
+    (2, 4)
+    """
+    X_image = check_array(X_image, dtype=None, input_name="X_image")
+    X_text = check_array(X_text, dtype=None, input_name="X_text")
+    if X_image.shape[0] != X_text.shape[0]:
+        raise ValueError(
+            f"X_image has {X_image.shape[0]} rows but X_text has "
+            f"{X_text.shape[0]}: the two modalities must hold the same pairs."
+        )
+    return np.hstack([X_image, X_text])
+
+
+def split_modalities(X, n_image_features=None):
+    """Split a cross-modal array into its image and text blocks.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_pairs, n_features)
+        Image features first, then text features.
+    n_image_features : int, default=None
+        Number of image columns. If None, ``X`` must be a DataFrame whose
+        columns carry the ``img__`` / ``txt__`` prefixes.
+
+    Returns
+    -------
+    X_image : ndarray of shape (n_pairs, n_image_features)
+    X_text : ndarray of shape (n_pairs, n_features - n_image_features)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgcrdp import split_modalities
+    >>> X_image, X_text = split_modalities(np.arange(8).reshape(2, 4), 3)
+    >>> X_image.shape, X_text.shape
+    ((2, 3), (2, 1))
+    """
+    n_image = resolve_n_image_features(X, n_image_features)
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2-D cross-modal array, got {X.ndim}-D.")
+    check_split(n_image, X.shape[1])
+    return X[:, :n_image], X[:, n_image:]
+
+
+def _prefixed_split(columns):
+    """Number of image columns given by ``img__``/``txt__`` names, else None."""
+    names = [str(c) for c in columns]
+    is_image = [n.startswith(IMAGE_PREFIX) for n in names]
+    is_text = [n.startswith(TEXT_PREFIX) for n in names]
+    if not any(is_image) and not any(is_text):
+        return None
+    unprefixed = [n for n, a, b in zip(names, is_image, is_text) if not (a or b)]
+    if unprefixed:
+        raise ValueError(
+            f"Columns {unprefixed[:5]} carry neither the {IMAGE_PREFIX!r} nor the "
+            f"{TEXT_PREFIX!r} prefix: name every column or pass n_image_features."
+        )
+    n_image = sum(is_image)
+    if not all(is_image[:n_image]):
+        raise ValueError(
+            f"The {IMAGE_PREFIX!r} columns must all come before the "
+            f"{TEXT_PREFIX!r} columns; reorder them, e.g. "
+            f"X[sorted(X.columns, key=lambda c: not c.startswith({IMAGE_PREFIX!r}))]."
+        )
+    return n_image
+
+
+def resolve_n_image_features(X, n_image_features):
+    """Return the number of image columns of ``X``.
+
+    The explicit ``n_image_features`` wins; it must agree with column prefixes
+    when both are given. Without either, the split cannot be known and an
+    error says how to give it.
+    """
+    columns = getattr(X, "columns", None)
+    from_prefix = _prefixed_split(columns) if columns is not None else None
+    if n_image_features is None:
+        if from_prefix is None:
+            raise ValueError(
+                "Cannot tell where the image features end: pass "
+                "n_image_features=<number of image columns>, or a DataFrame whose "
+                f"columns start with {IMAGE_PREFIX!r} and {TEXT_PREFIX!r}."
+            )
+        return from_prefix
+    if from_prefix is not None and from_prefix != n_image_features:
+        raise ValueError(
+            f"n_image_features={n_image_features} contradicts the column prefixes, "
+            f"which give {from_prefix} image columns: the split is given twice."
+        )
+    return n_image_features
+
+
+def check_split(n_image_features, n_features):
+    """Check that the modality split leaves both modalities at least one column."""
+    if (
+        isinstance(n_image_features, (bool, np.bool_))
+        or not isinstance(n_image_features, numbers.Integral)
+    ):
+        raise TypeError(
+            f"n_image_features must be an int, got {n_image_features!r}."
+        )
+    if not 0 < n_image_features < n_features:
+        raise ValueError(
+            f"n_image_features={n_image_features} is outside the feature range: X "
+            f"has {n_features} feature(s), and both modalities need at least one "
+            "column (0 < n_image_features < n_features)."
+        )
+
+
+def validate_cross_modal(estimator, X, y=None, *, reset, split=None):
+    """Validate ``X`` (and ``y``) and return the modality split.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Holds ``n_features_in_`` / ``feature_names_in_`` through
+        scikit-learn's ``validate_data``.
+    X, y : array-like
+        The cross-modal input and optional class labels.
+    reset : bool
+        True in ``fit``: record the number of features and the split.
+    split : {"given", "halves"}
+        ``"given"``: the split comes from ``estimator.n_image_features`` or the
+        column prefixes. ``"halves"``: the image and text halves have equal
+        width (the layout every shared-space stage outputs), unless
+        ``n_image_features`` says otherwise.
+
+    Returns
+    -------
+    X : ndarray of float32 or float64
+    y : ndarray or None
+    n_image_features : int
+    """
+    n_image_features = getattr(estimator, "n_image_features", None)
+    if reset:
+        if split == "halves" and n_image_features is None and _prefixed_split(
+            getattr(X, "columns", [])
+        ) is None:
+            n_image = None
+        else:
+            n_image = resolve_n_image_features(X, n_image_features)
+    else:
+        n_image = estimator.n_image_features_
+    kwargs = dict(dtype=[np.float64, np.float32], reset=reset, ensure_min_samples=1)
+    if y is None and not (reset and estimator.__sklearn_tags__().target_tags.required):
+        X = validate_data(estimator, X, **kwargs)
+    else:
+        # With y=None this raises scikit-learn's "requires y" error.
+        X, y = validate_data(estimator, X, y, **kwargs)
+        check_classification_targets(y)
+    if n_image is None:
+        if X.shape[1] % 2:
+            raise ValueError(
+                f"X has {X.shape[1]} feature(s), an odd number, so it cannot be an "
+                "[image half | text half] embedding of equal widths"
+                + ("; pass n_image_features to give the split." if hasattr(estimator, "n_image_features") else ".")
+            )
+        n_image = X.shape[1] // 2
+    if reset:
+        check_split(n_image, X.shape[1])
+    return X, y, n_image
+
+
+def check_modality(modality):
+    """Return ``modality`` if it names one, else raise a clear error."""
+    if modality not in MODALITIES:
+        raise ValueError(f"modality must be 'image' or 'text', got {modality!r}.")
+    return modality
+
+
+def validate_one_modality(estimator, X, modality):
+    """Validate features of one modality alone against what ``fit`` saw."""
+    check_modality(modality)
+    X = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+    expected = (
+        estimator.n_image_features_
+        if modality == "image"
+        else estimator.n_features_in_ - estimator.n_image_features_
+    )
+    if X.shape[1] != expected:
+        raise ValueError(
+            f"X has {X.shape[1]} feature(s), but {type(estimator).__name__} was "
+            f"fitted with {expected} {modality} feature(s)."
+        )
+    return X
+
+
+def check_min_classes(y, n_min=2):
+    """Raise when ``y`` holds fewer classes than retrieval needs."""
+    classes = np.unique(y)
+    if classes.size < n_min:
+        raise ValueError(
+            f"y holds {classes.size} class(es); cross-modal training needs at least "
+            f"{n_min} classes so that some pairs are negatives of each other."
+        )
+    return classes

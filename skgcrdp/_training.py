@@ -1,0 +1,100 @@
+"""Training underneath the estimators: skorch nets, devices, seeds, guards."""
+
+import contextlib
+import numbers
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from sklearn.utils import check_random_state
+
+
+def resolve_device(device):
+    """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def draw_seed(random_state):
+    """An int seed drawn from an sklearn ``random_state``."""
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state) % (2**31)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@contextlib.contextmanager
+def seeded_torch(seed):
+    """Seed torch for the block and restore the global generator afterwards.
+
+    Fits running side by side in one process (or in a caller's own
+    experiment) thus neither see nor disturb each other's random state.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Training stopped because the loss became NaN or infinite."""
+
+
+class StopOnNonFiniteLoss(Callback):
+    """Stop training with an explanation as soon as the loss is not finite."""
+
+    def __init__(self, owner):
+        self.owner = owner
+
+    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
+        if training and loss is not None and not torch.isfinite(loss).item():
+            epoch = len(net.history)
+            raise NonFiniteLossError(
+                f"{self.owner} training loss became {loss.item()} in epoch {epoch}. "
+                "Likely causes: a learning rate too high (lower lr), a temperature "
+                "too small (raise temperature), or unscaled inputs with huge values "
+                "(standardise them)."
+            )
+
+
+def build_net(module, criterion, *, seed, device, callbacks, verbose, **params):
+    """A skorch ``NeuralNet`` for two-tower training on dict batches.
+
+    Validation splits are left to scikit-learn (``train_split=None``) and the
+    shuffling generator is seeded so that CPU runs repeat exactly.
+    """
+    return NeuralNet(
+        module=module,
+        criterion=criterion,
+        optimizer=torch.optim.AdamW,
+        train_split=None,
+        iterator_train__shuffle=True,
+        iterator_train__generator=torch.Generator().manual_seed(seed),
+        device=resolve_device(device),
+        callbacks=callbacks,
+        verbose=verbose,
+        **params,
+    )
+
+
+@torch.no_grad()
+def embed_numpy(module, X, modality, device, batch_size=8192):
+    """Embed one modality with ``module.embed`` in eval mode; float32 out."""
+    was_training = module.training
+    module.eval()
+    try:
+        out = []
+        for start in range(0, X.shape[0], batch_size):
+            batch = torch.as_tensor(
+                np.asarray(X[start : start + batch_size], dtype=np.float32), device=device
+            )
+            out.append(module.embed(batch, modality).cpu().numpy())
+    finally:
+        module.train(was_training)
+    if not out:
+        return np.empty((0, module_output_width(module)), dtype=np.float32)
+    return np.concatenate(out)
+
+
+def module_output_width(module):
+    return module.image[-1].out_features

@@ -1,0 +1,181 @@
+"""Relative distance preservation (the RDP part of GCRDP)."""
+
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval
+
+from ._base import SharedSpaceTransformer
+from .nn import RelativeDistanceLoss
+
+
+class RelativeDistanceAligner(SharedSpaceTransformer):
+    """Align two modalities by preserving their relative distances.
+
+    A head per modality (linear by default, started as the identity where
+    the widths allow) is trained so that the arrangement of samples and
+    class prototypes seen from the image side matches the one seen from the
+    text side (symmetric KL between ``softmax(-D / distance_temperature)``
+    distance profiles), next to a supervised contrastive term that keeps
+    the classes apart. It works on any paired embedding: the output of
+    :class:`GMMFeatureExtractor`, or of PCA, CCA or PLS applied per modality.
+
+    Parameters
+    ----------
+    n_image_features : int, default=None
+        Number of image columns of the input. None: equal halves (the layout
+        every shared-space stage outputs), or ``img__``/``txt__`` prefixes.
+    embedding_dim : int, default=None
+        Output width per modality; None keeps the smaller input width.
+    hidden_dim : int, default=256
+        Width of hidden layers, if any.
+    n_hidden_layers : int, default=0
+        0 gives linear heads.
+    dropout : float, default=0.0
+        Dropout after each hidden layer.
+    residual : bool, default=True
+        Start each head as the identity and learn a correction (only where
+        a modality's input width equals ``embedding_dim``).
+    rdp_weight : float, default=1.0
+        Weight of the relative-distance term; 0 turns the aligner into a
+        plain contrastive fine-tuning.
+    contrastive_weight : float, default=1.0
+        Weight of the supervised contrastive term.
+    temperature : float, default=0.1
+        Temperature of the contrastive softmax.
+    distance_temperature : float, default=0.1
+        Temperature of the distance distributions of the RDP term.
+    max_epochs : int, default=30
+        Training epochs.
+    batch_size : int, default=256
+        Pairs per batch.
+    lr : float, default=1e-3
+        Learning rate of AdamW.
+    weight_decay : float, default=1e-4
+        Weight decay of AdamW.
+    device : str, default="auto"
+        Torch device; ``"auto"`` takes CUDA when present.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights and shuffling; equal seeds give identical results on CPU.
+    verbose : int, default=0
+        1 or more prints skorch's table of epochs.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when ``X`` had string columns.
+    n_image_features_ : int
+        Number of image columns of the input.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen during fit.
+    n_output_features_ : int
+        Width of each modality's output.
+    net_ : skorch.NeuralNet
+        The trained heads.
+
+    See Also
+    --------
+    GMMFeatureExtractor : The shared space this aligner usually refines.
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> from sklearn.compose import ColumnTransformer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from skgcrdp import RelativeDistanceAligner
+    >>> from skgcrdp.datasets import make_multimodal_classification
+    >>> X, y = make_multimodal_classification(n_classes=4, random_state=0)
+    >>> per_modality_pca = ColumnTransformer([
+    ...     ("img", PCA(8), slice(0, 20)), ("txt", PCA(8), slice(20, 35))])
+    >>> model = make_pipeline(per_modality_pca,
+    ...                       RelativeDistanceAligner(max_epochs=5, random_state=0))
+    >>> model.fit_transform(X, y).shape
+    (200, 16)
+    """
+
+    _split = "halves"
+
+    _parameter_constraints = {
+        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_hidden_layers": [Interval(Integral, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "residual": ["boolean"],
+        "rdp_weight": [Interval(Real, 0, None, closed="left")],
+        "contrastive_weight": [Interval(Real, 0, None, closed="left")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "distance_temperature": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_image_features=None,
+        *,
+        embedding_dim=None,
+        hidden_dim=256,
+        n_hidden_layers=0,
+        dropout=0.0,
+        residual=True,
+        rdp_weight=1.0,
+        contrastive_weight=1.0,
+        temperature=0.1,
+        distance_temperature=0.1,
+        max_epochs=30,
+        batch_size=256,
+        lr=1e-3,
+        weight_decay=1e-4,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_image_features = n_image_features
+        self.embedding_dim = embedding_dim
+        self.hidden_dim = hidden_dim
+        self.n_hidden_layers = n_hidden_layers
+        self.dropout = dropout
+        self.residual = residual
+        self.rdp_weight = rdp_weight
+        self.contrastive_weight = contrastive_weight
+        self.temperature = temperature
+        self.distance_temperature = distance_temperature
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y):
+        self._validate_params()
+        return super().fit(X, y)
+
+    fit.__doc__ = SharedSpaceTransformer.fit.__doc__
+
+    def _module_params(self, n_image, n_text):
+        return dict(
+            n_image_features=n_image,
+            n_text_features=n_text,
+            embedding_dim=self.embedding_dim or min(n_image, n_text),
+            hidden_dim=self.hidden_dim,
+            n_hidden_layers=self.n_hidden_layers,
+            dropout=self.dropout,
+            residual=self.residual,
+        )
+
+    def _criterion(self):
+        return RelativeDistanceLoss(
+            temperature=self.temperature,
+            distance_temperature=self.distance_temperature,
+            rdp_weight=self.rdp_weight,
+            contrastive_weight=self.contrastive_weight,
+        )

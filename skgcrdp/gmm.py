@@ -1,0 +1,366 @@
+"""GMM-based comprehensive feature extraction (the GC part of GCRDP)."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import SharedSpaceTransformer
+from ._training import draw_seed, embed_numpy
+from .nn import MultiPositiveContrastiveLoss
+
+# A component needs a few samples behind it; a class with fewer than this many
+# samples per requested component gets fewer components.
+MIN_SAMPLES_PER_COMPONENT = 4
+
+
+def n_components_for(n_samples, n_components_per_class):
+    """Components that a class with ``n_samples`` samples can support."""
+    return int(max(1, min(n_components_per_class, n_samples // MIN_SAMPLES_PER_COMPONENT)))
+
+
+class ClassMixtures:
+    """One diagonal Gaussian mixture per class for one modality.
+
+    Together they form the modality's mixture ``p(f) = sum_k pi_k N(f | mu_k,
+    Sigma_k)`` whose components are labelled by class, so they can act as
+    class prototypes. The per-class ``GaussianMixture`` objects are kept and
+    warm-started at each refit, as the embeddings move slowly between refits.
+    """
+
+    def __init__(self, classes, counts, n_components_per_class, covariance_type,
+                 reg_covar, max_iter, seed):
+        self.mixtures = [
+            GaussianMixture(
+                n_components=n_components_for(count, n_components_per_class),
+                covariance_type=covariance_type,
+                reg_covar=reg_covar,
+                max_iter=max_iter,
+                warm_start=True,
+                random_state=seed + int(c),
+            )
+            for c, count in zip(classes, counts)
+        ]
+        self.classes = classes
+
+    def fit(self, Z, y):
+        with warnings.catch_warnings():
+            # A few EM steps per refit are enough: the next refit goes on
+            # from here, so an unconverged fit is expected, not a fault.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for c, mixture in zip(self.classes, self.mixtures):
+                mixture.fit(Z[y == c])
+        return self
+
+    @property
+    def component_labels(self):
+        return np.concatenate([np.full(m.n_components, c) for c, m in zip(self.classes, self.mixtures)])
+
+    @property
+    def means(self):
+        return np.vstack([m.means_ for m in self.mixtures])
+
+    @property
+    def variances(self):
+        variances = []
+        for m in self.mixtures:
+            cov = m.covariances_
+            if m.covariance_type == "spherical":
+                cov = np.repeat(cov[:, None], m.means_.shape[1], axis=1)
+            variances.append(cov)
+        return np.vstack(variances)
+
+    @property
+    def weights(self):
+        return np.concatenate([m.weights_ for m in self.mixtures])
+
+    def as_tensors(self, device):
+        return tuple(
+            torch.as_tensor(a, dtype=torch.float32, device=device)
+            for a in (self.means, self.variances, self.weights)
+        )
+
+
+class RefitMixtures(Callback):
+    """Refit the class mixtures on the current embeddings every few epochs.
+
+    The criterion receives the new mixtures; between refits they stay fixed,
+    so that the prototypes are targets rather than moving parts of a batch.
+    """
+
+    def __init__(self, X_image, X_text, y, interval, **mixture_params):
+        self.X_image = X_image
+        self.X_text = X_text
+        self.y = y
+        self.interval = interval
+        self.mixture_params = mixture_params
+
+    def initialize(self):
+        self.mixtures_ = None
+        return self
+
+    def refit(self, net):
+        if self.mixtures_ is None:
+            classes, counts = np.unique(self.y, return_counts=True)
+            self.mixtures_ = {
+                m: ClassMixtures(classes, counts, **self.mixture_params) for m in ("image", "text")
+            }
+        module, device = net.module_, net.device
+        for modality, X in (("image", self.X_image), ("text", self.X_text)):
+            Z = embed_numpy(module, X, modality, device).astype(np.float64)
+            self.mixtures_[modality].fit(Z, self.y)
+        net.criterion_.set_mixtures(
+            self.mixtures_["image"].as_tensors(device),
+            self.mixtures_["text"].as_tensors(device),
+            torch.as_tensor(self.mixtures_["image"].component_labels, device=device),
+        )
+
+    def on_epoch_begin(self, net, **kwargs):
+        if (len(net.history) - 1) % self.interval == 0:
+            self.refit(net)
+
+    def on_train_end(self, net, **kwargs):
+        # The stored prototypes describe the final encoders.
+        self.refit(net)
+
+
+class GMMFeatureExtractor(SharedSpaceTransformer):
+    """Comprehensive feature extraction with per-modality Gaussian mixtures.
+
+    Two modality encoders (small MLPs) map image and text features into one
+    L2-normalised space. Each modality's embeddings are modelled by a
+    Gaussian mixture with a few components per class, refitted every
+    ``refit_interval`` epochs (warm-started) on the current embeddings. The
+    encoders are trained with a multi-positive contrastive loss: every
+    anchor's positives are the other samples of its class in both
+    modalities and its class's mixture components (prototypes), weighted by
+    their E-step responsibilities. The mixtures describe the several peaks
+    a class may have, which a handful of pairs only hints at.
+
+    Parameters
+    ----------
+    n_image_features : int, default=None
+        Number of image columns at the start of ``X``. None: take the split
+        from ``img__``/``txt__`` column prefixes of a DataFrame.
+    embedding_dim : int, default=64
+        Width of the shared space (per modality).
+    hidden_dim : int, default=512
+        Width of the encoders' hidden layers.
+    n_hidden_layers : int, default=1
+        Hidden layers per encoder; 0 gives linear encoders.
+    dropout : float, default=0.2
+        Dropout after each hidden layer.
+    n_components_per_class : int, default=2
+        Mixture components per class and modality (fewer for classes with
+        fewer than ``4 * n_components_per_class`` pairs).
+    covariance_type : {"diag", "spherical"}, default="diag"
+        Covariance of each component.
+    reg_covar : float, default=1e-3
+        Added to the covariances' diagonals; keeps components of small
+        classes from becoming singular.
+    refit_interval : int, default=5
+        Epochs between two refits of the mixtures.
+    prototype_weight : float, default=1.0
+        Weight of the prototype positives; 0 trains the plain
+        multi-positive contrastive encoders (no mixtures are fitted).
+    pair_weight : float, default=0.0
+        Extra positive weight of each sample's own partner in the other
+        modality; large values lean towards instance-level alignment.
+    temperature : float, default=0.1
+        Temperature of the contrastive softmax.
+    standardize : bool, default=True
+        Standardise each modality's features before the encoders.
+    max_epochs : int, default=60
+        Training epochs.
+    batch_size : int, default=256
+        Pairs per batch.
+    lr : float, default=1e-3
+        Learning rate of AdamW.
+    weight_decay : float, default=1e-4
+        Weight decay of AdamW.
+    device : str, default="auto"
+        Torch device; ``"auto"`` takes CUDA when present.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, shuffling, dropout and mixtures. Equal seeds give
+        identical results on CPU.
+    verbose : int, default=0
+        1 or more prints skorch's table of epochs.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, when ``X`` had string columns.
+    n_image_features_ : int
+        Number of image columns.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen during fit.
+    n_output_features_ : int
+        Width of each modality's embedding.
+    net_ : skorch.NeuralNet
+        The trained two-tower network.
+    image_prototypes_, text_prototypes_ : ndarray of shape (n_prototypes, embedding_dim)
+        Means of the final mixture components of each modality.
+    prototype_labels_ : ndarray of shape (n_prototypes,)
+        Class of each prototype.
+
+    See Also
+    --------
+    RelativeDistanceAligner : Aligns the two modalities of a shared space.
+    CrossModalRetriever : Searches one modality with the other.
+    make_gcrdp_pipeline : The three stages in one Pipeline.
+
+    References
+    ----------
+    Sun, Li, Li, Liu, Shan, "GMM-Based Comprehensive Feature Extraction and
+    Relative Distance Preservation For Few-Shot Cross-Modal Retrieval",
+    arXiv:2505.13306, 2025.
+
+    Examples
+    --------
+    >>> from skgcrdp import GMMFeatureExtractor
+    >>> from skgcrdp.datasets import make_multimodal_classification
+    >>> X, y = make_multimodal_classification(n_classes=4, random_state=0)
+    >>> extractor = GMMFeatureExtractor(n_image_features=20, embedding_dim=8,
+    ...                                 max_epochs=5, random_state=0)
+    >>> extractor.fit_transform(X, y).shape
+    (200, 16)
+    """
+
+    _parameter_constraints = {
+        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_hidden_layers": [Interval(Integral, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "n_components_per_class": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions({"diag", "spherical"})],
+        "reg_covar": [Interval(Real, 0, None, closed="neither")],
+        "refit_interval": [Interval(Integral, 1, None, closed="left")],
+        "prototype_weight": [Interval(Real, 0, None, closed="left")],
+        "pair_weight": [Interval(Real, 0, None, closed="left")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "standardize": ["boolean"],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_image_features=None,
+        *,
+        embedding_dim=64,
+        hidden_dim=512,
+        n_hidden_layers=1,
+        dropout=0.2,
+        n_components_per_class=2,
+        covariance_type="diag",
+        reg_covar=1e-3,
+        refit_interval=5,
+        prototype_weight=1.0,
+        pair_weight=0.0,
+        temperature=0.1,
+        standardize=True,
+        max_epochs=60,
+        batch_size=256,
+        lr=1e-3,
+        weight_decay=1e-4,
+        device="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_image_features = n_image_features
+        self.embedding_dim = embedding_dim
+        self.hidden_dim = hidden_dim
+        self.n_hidden_layers = n_hidden_layers
+        self.dropout = dropout
+        self.n_components_per_class = n_components_per_class
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+        self.refit_interval = refit_interval
+        self.prototype_weight = prototype_weight
+        self.pair_weight = pair_weight
+        self.temperature = temperature
+        self.standardize = standardize
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y):
+        self._validate_params()
+        return super().fit(X, y)
+
+    fit.__doc__ = SharedSpaceTransformer.fit.__doc__
+
+    def _fit_preprocessing(self, X_image, X_text):
+        self.scalers_ = (
+            {"image": StandardScaler().fit(X_image), "text": StandardScaler().fit(X_text)}
+            if self.standardize
+            else None
+        )
+
+    def _preprocess(self, modality, X):
+        if self.scalers_ is None:
+            return X
+        return self.scalers_[modality].transform(X)
+
+    def _module_params(self, n_image, n_text):
+        return dict(
+            n_image_features=n_image,
+            n_text_features=n_text,
+            embedding_dim=self.embedding_dim,
+            hidden_dim=self.hidden_dim,
+            n_hidden_layers=self.n_hidden_layers,
+            dropout=self.dropout,
+        )
+
+    def _criterion(self):
+        return MultiPositiveContrastiveLoss(
+            temperature=self.temperature,
+            prototype_weight=self.prototype_weight,
+            pair_weight=self.pair_weight,
+        )
+
+    def _callbacks(self, X_image, X_text, y):
+        if self.prototype_weight == 0:
+            return []
+        refit = RefitMixtures(
+            X_image,
+            X_text,
+            y,
+            self.refit_interval,
+            n_components_per_class=self.n_components_per_class,
+            covariance_type=self.covariance_type,
+            reg_covar=self.reg_covar,
+            max_iter=20,
+            seed=draw_seed(self.random_state),
+        )
+        return [("refit_mixtures", refit)]
+
+    def _after_fit(self, X_image, X_text, y):
+        refit = dict(self.net_.callbacks_).get("refit_mixtures")
+        if refit is None or refit.mixtures_ is None:
+            self.image_prototypes_ = self.text_prototypes_ = np.empty((0, self.embedding_dim))
+            self.prototype_labels_ = np.empty(0, dtype=self.classes_.dtype)
+            return
+        self.image_prototypes_ = refit.mixtures_["image"].means
+        self.text_prototypes_ = refit.mixtures_["text"].means
+        self.prototype_labels_ = self.classes_[refit.mixtures_["image"].component_labels]
+        # The training data need not live on in the fitted estimator.
+        refit.X_image = refit.X_text = refit.y = None

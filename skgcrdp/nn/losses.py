@@ -1,0 +1,282 @@
+"""Losses of GCRDP in plain torch.
+
+* :func:`multi_positive_contrastive_loss`: a supervised-contrastive InfoNCE
+  over both modalities in which every anchor has several positives: the
+  other samples of its class, in both modalities, and its class's GMM
+  prototypes weighted by responsibilities.
+* :func:`relative_distance_loss`: relative distance preservation (RDP); the
+  arrangement of samples and class prototypes seen from one modality must
+  match the arrangement seen from the other.
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def diagonal_gmm_responsibilities(z, means, variances, weights, component_labels, labels):
+    """E-step responsibilities restricted to each sample's own class.
+
+    Parameters
+    ----------
+    z : Tensor of shape (n, d)
+    means, variances : Tensor of shape (K, d)
+        Diagonal Gaussian components of one modality.
+    weights : Tensor of shape (K,)
+        Mixing weights of each component within its class.
+    component_labels : Tensor of shape (K,)
+        Class of each component.
+    labels : Tensor of shape (n,)
+        Class of each sample.
+
+    Returns
+    -------
+    resp : Tensor of shape (n, K)
+        ``resp[i, k] = pi_k N(z_i | mu_k, Sigma_k) / sum_j pi_j N(z_i | mu_j, Sigma_j)``
+        over the components ``j`` of sample ``i``'s class; zero elsewhere and
+        for samples whose class has no component.
+    """
+    precision = 1.0 / variances
+    # Squared Mahalanobis distances, expanded to avoid an (n, K, d) tensor.
+    maha = (
+        (z * z) @ precision.T
+        - 2.0 * z @ (means * precision).T
+        + (means * means * precision).sum(dim=1)
+    )
+    log_det = torch.log(variances).sum(dim=1)
+    log_prob = -0.5 * (maha + log_det + z.shape[1] * math.log(2 * math.pi))
+    log_prob = log_prob + torch.log(weights)
+    same_class = labels[:, None] == component_labels[None, :]
+    log_prob = log_prob.masked_fill(~same_class, float("-inf"))
+    resp = torch.softmax(log_prob, dim=1)
+    return torch.nan_to_num(resp, nan=0.0)
+
+
+def multi_positive_contrastive_loss(
+    z_image,
+    z_text,
+    labels,
+    prototypes=None,
+    prototype_labels=None,
+    prototype_weights=None,
+    temperature=0.1,
+    pair_weight=0.0,
+):
+    """Supervised contrastive loss across modalities with several positives.
+
+    Every image and every text embedding of the batch is an anchor. Its
+    candidates are all other embeddings of the batch (both modalities) and
+    the prototypes; its positives are the candidates of its own class.
+
+    Parameters
+    ----------
+    z_image, z_text : Tensor of shape (n, d)
+        L2-normalised embeddings of the n pairs of the batch.
+    labels : Tensor of shape (n,)
+        Integer class of each pair.
+    prototypes : Tensor of shape (K, d), default=None
+        Class prototypes (e.g. GMM component means of both modalities).
+    prototype_labels : Tensor of shape (K,), default=None
+        Class of each prototype.
+    prototype_weights : Tensor of shape (n, K), default=None
+        Positive weight of each prototype for each pair (responsibilities);
+        None gives every prototype of the pair's class weight 1.
+    temperature : float, default=0.1
+        Softmax temperature of the similarities.
+    pair_weight : float, default=0.0
+        Extra positive weight of each anchor's own partner in the other
+        modality, on top of the weight 1 every same-class sample has. Large
+        values approach an instance-level (CLIP-style) InfoNCE.
+
+    Returns
+    -------
+    loss : scalar Tensor
+    """
+    n = z_image.shape[0]
+    anchors = torch.cat([z_image, z_text])
+    anchor_labels = torch.cat([labels, labels])
+    candidates, candidate_labels = anchors, anchor_labels
+    if prototypes is not None and prototypes.shape[0]:
+        candidates = torch.cat([anchors, prototypes])
+        candidate_labels = torch.cat([anchor_labels, prototype_labels])
+
+    logits = anchors @ candidates.T / temperature
+    is_self = torch.zeros_like(logits, dtype=torch.bool)
+    is_self[:, : 2 * n].fill_diagonal_(True)
+    logits = logits.masked_fill(is_self, float("-inf"))
+    log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    log_prob = log_prob.masked_fill(is_self, 0.0)
+
+    positive = (anchor_labels[:, None] == candidate_labels[None, :]) & ~is_self
+    weights = positive.to(logits.dtype)
+    if pair_weight:
+        partner = torch.arange(2 * n, device=logits.device).roll(n)
+        weights[torch.arange(2 * n, device=logits.device), partner] += pair_weight
+    if prototype_weights is not None and candidates.shape[0] > 2 * n:
+        pair_weights = torch.cat([prototype_weights, prototype_weights])
+        weights[:, 2 * n :] = pair_weights * positive[:, 2 * n :]
+    total = weights.sum(dim=1)
+    has_positive = total > 0
+    per_anchor = -(weights * log_prob).sum(dim=1)[has_positive] / total[has_positive]
+    if per_anchor.numel() == 0:
+        return logits.new_zeros(()) * logits.sum()
+    return per_anchor.mean()
+
+
+def _off_diagonal(matrix):
+    n = matrix.shape[0]
+    keep = ~torch.eye(n, dtype=torch.bool, device=matrix.device)
+    return matrix[keep].view(n, n - 1)
+
+
+def _symmetric_kl(log_p, log_q):
+    p, q = log_p.exp(), log_q.exp()
+    return ((p - q) * (log_p - log_q)).sum(dim=1).mean()
+
+
+def _class_means(z, labels):
+    classes, inverse = torch.unique(labels, return_inverse=True)
+    sums = torch.zeros(classes.shape[0], z.shape[1], dtype=z.dtype, device=z.device)
+    sums.index_add_(0, inverse, z)
+    counts = torch.bincount(inverse, minlength=classes.shape[0]).to(z.dtype)
+    return sums / counts[:, None]
+
+
+def relative_distance_loss(z_image, z_text, labels, temperature=0.1):
+    """Relative distance preservation between the two modalities.
+
+    Two terms, each a symmetric KL divergence between distance profiles
+    turned into distributions by ``softmax(-D / temperature)``:
+
+    * structure: each image's distances to the other images and to the image
+      class prototypes must be distributed as its paired text's distances to
+      the other texts and to the text class prototypes;
+    * profile: each image's distances to the prototypes of the *other*
+      modality must match its paired text's distances to them (and the other
+      way round).
+
+    The prototypes are the class means of the batch in each modality.
+
+    Parameters
+    ----------
+    z_image, z_text : Tensor of shape (n, d)
+        Embeddings of the n pairs of the batch.
+    labels : Tensor of shape (n,)
+        Integer class of each pair.
+    temperature : float, default=0.1
+        Temperature of the distance distributions.
+
+    Returns
+    -------
+    loss : scalar Tensor
+    """
+    if z_image.shape[0] < 2:
+        return z_image.sum() * 0.0
+    protos_image = _class_means(z_image, labels)
+    protos_text = _class_means(z_text, labels)
+
+    def log_profile(a, b):
+        return F.log_softmax(-torch.cdist(a, b).pow(2) / temperature, dim=1)
+
+    def log_structure(z, protos):
+        within = _off_diagonal(torch.cdist(z, z).pow(2))
+        to_protos = torch.cdist(z, protos).pow(2)
+        return F.log_softmax(-torch.cat([within, to_protos], dim=1) / temperature, dim=1)
+
+    structure = _symmetric_kl(
+        log_structure(z_image, protos_image), log_structure(z_text, protos_text)
+    )
+    profile = 0.5 * (
+        _symmetric_kl(log_profile(z_image, protos_text), log_profile(z_text, protos_text))
+        + _symmetric_kl(log_profile(z_text, protos_image), log_profile(z_image, protos_image))
+    )
+    return structure + profile
+
+
+class MultiPositiveContrastiveLoss(nn.Module):
+    """Criterion module of the GMM feature extractor.
+
+    Holds the current diagonal mixtures of both modalities (set by
+    :meth:`set_mixtures` whenever they are refitted) and, in ``forward``,
+    computes the responsibilities of the batch before calling
+    :func:`multi_positive_contrastive_loss`.
+
+    Parameters
+    ----------
+    temperature : float, default=0.1
+    prototype_weight : float, default=1.0
+        Scale of the prototype positives relative to sample positives; 0
+        leaves the prototypes out.
+    """
+
+    def __init__(self, temperature=0.1, prototype_weight=1.0, pair_weight=0.0):
+        super().__init__()
+        self.temperature = temperature
+        self.prototype_weight = prototype_weight
+        self.pair_weight = pair_weight
+        self.mixtures = None
+
+    def set_mixtures(self, image, text, component_labels):
+        """Store mixtures as ``(means, variances, weights)`` tensors per modality."""
+        self.mixtures = {"image": image, "text": text, "labels": component_labels}
+
+    def forward(self, y_pred, y_true):
+        z_image, z_text = y_pred
+        labels = y_true.long()
+        if self.mixtures is None or self.prototype_weight == 0:
+            return multi_positive_contrastive_loss(
+                z_image, z_text, labels, temperature=self.temperature,
+                pair_weight=self.pair_weight,
+            )
+        component_labels = self.mixtures["labels"]
+        with torch.no_grad():
+            resp = [
+                diagonal_gmm_responsibilities(
+                    z.detach(), *self.mixtures[modality], component_labels, labels
+                )
+                for z, modality in ((z_image, "image"), (z_text, "text"))
+            ]
+        prototypes = torch.cat([self.mixtures["image"][0], self.mixtures["text"][0]])
+        return multi_positive_contrastive_loss(
+            z_image,
+            z_text,
+            labels,
+            prototypes=F.normalize(prototypes, dim=1),
+            prototype_labels=torch.cat([component_labels, component_labels]),
+            prototype_weights=self.prototype_weight * torch.cat(resp, dim=1),
+            temperature=self.temperature,
+            pair_weight=self.pair_weight,
+        )
+
+
+class RelativeDistanceLoss(nn.Module):
+    """Criterion module of the relative distance aligner.
+
+    ``contrastive_weight * multi_positive_contrastive_loss + rdp_weight *
+    relative_distance_loss``. The contrastive term keeps classes apart; on
+    its own, RDP would be satisfied by collapsing both modalities to a point.
+    """
+
+    def __init__(self, temperature=0.1, distance_temperature=0.1, rdp_weight=1.0,
+                 contrastive_weight=1.0):
+        super().__init__()
+        self.temperature = temperature
+        self.distance_temperature = distance_temperature
+        self.rdp_weight = rdp_weight
+        self.contrastive_weight = contrastive_weight
+
+    def forward(self, y_pred, y_true):
+        z_image, z_text = y_pred
+        labels = y_true.long()
+        loss = z_image.sum() * 0.0
+        if self.contrastive_weight:
+            loss = loss + self.contrastive_weight * multi_positive_contrastive_loss(
+                z_image, z_text, labels, temperature=self.temperature
+            )
+        if self.rdp_weight:
+            loss = loss + self.rdp_weight * relative_distance_loss(
+                z_image, z_text, labels, temperature=self.distance_temperature
+            )
+        return loss

@@ -1,0 +1,283 @@
+"""Cross-modal search in a shared space."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+
+from ._data import check_modality, validate_cross_modal
+from .metrics import _BLOCK_ELEMENTS, cross_modal_retrieval_score, normalize_rows, similarity
+
+OTHER = {"image": "text", "text": "image"}
+
+
+class CrossModalRetriever(BaseEstimator):
+    """Search the gallery of one modality with queries of the other.
+
+    ``fit`` stores the image and text embeddings of the gallery pairs (the
+    output of a shared-space stage, ``[image half | text half]``).
+    :meth:`kneighbors` returns the nearest gallery items of the other
+    modality, :meth:`predict` the class of the nearest one, and
+    :meth:`score` the mean of image->text and text->image mAP@all among the
+    pairs it is given, so that ``GridSearchCV`` needs no ``scoring=``.
+
+    Search is exact and runs over blocks of queries, so memory stays
+    bounded by the block size, never ``n_queries x n_gallery``.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=10
+        Default number of neighbours of :meth:`kneighbors`.
+    metric : {"cosine", "dot", "euclidean"}, default="cosine"
+        How closeness is measured.
+    query_modality : {"image", "text"}, default="image"
+        Default modality of the queries of :meth:`kneighbors` and
+        :meth:`predict`; the gallery is the other modality.
+    block_size : int, default=None
+        Queries per block; None keeps blocks near 4 million similarities.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Width of the paired input (twice the shared-space width).
+    n_image_features_ : int
+        Width of each half.
+    galleries_ : dict
+        ``{"image": ndarray or None, "text": ndarray or None}``, the stored
+        embeddings of each modality (unit rows for ``metric="cosine"``).
+    gallery_labels_ : dict
+        Class of each stored item per modality (None where unknown).
+
+    See Also
+    --------
+    sklearn.neighbors.NearestNeighbors : The search API this one follows.
+    skgcrdp.embed_modality : Embed queries of one modality with a pipeline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgcrdp import CrossModalRetriever
+    >>> Z = np.array([[1.0, 0.0, 0.9, 0.1],
+    ...               [0.0, 1.0, 0.1, 0.9]])
+    >>> retriever = CrossModalRetriever(n_neighbors=1).fit(Z, [0, 1])
+    >>> retriever.kneighbors(np.array([[0.2, 0.8]]), query_modality="image")[1]
+    array([[1]])
+    >>> retriever.score(Z, [0, 1])
+    1.0
+    """
+
+    _parameter_constraints = {
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "metric": [StrOptions({"cosine", "dot", "euclidean"})],
+        "query_modality": [StrOptions({"image", "text"})],
+        "block_size": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(self, n_neighbors=10, *, metric="cosine", query_modality="image", block_size=None):
+        self.n_neighbors = n_neighbors
+        self.metric = metric
+        self.query_modality = query_modality
+        self.block_size = block_size
+
+    def _prepare(self, Z):
+        Z = np.asarray(Z, dtype=np.float32 if Z.dtype == np.float32 else np.float64)
+        return normalize_rows(Z) if self.metric == "cosine" else Z
+
+    def fit(self, X, y=None):
+        """Store the gallery: both modalities of the given pairs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, 2 * d)
+            Shared-space embeddings, image half then text half.
+        y : array-like of shape (n_pairs,), default=None
+            Classes of the pairs; needed by :meth:`predict`.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        X, y, n_image = validate_cross_modal(self, X, y, reset=True, split="halves")
+        self.n_image_features_ = n_image
+        self.galleries_ = {"image": self._prepare(X[:, :n_image]), "text": self._prepare(X[:, n_image:])}
+        self.gallery_labels_ = {"image": y, "text": y}
+        return self
+
+    def fit_gallery(self, Z, y=None, *, modality):
+        """Replace the gallery of one modality by embeddings of that modality alone.
+
+        This is how a gallery embedded once (e.g. yesterday, with
+        :func:`skgcrdp.embed_modality`) is searched without any pairs.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_items, d)
+            Shared-space embeddings of one modality.
+        y : array-like of shape (n_items,), default=None
+            Their classes, for :meth:`predict`.
+        modality : {"image", "text"}
+            The modality of ``Z``.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        check_modality(modality)
+        Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+        if hasattr(self, "n_image_features_") and Z.shape[1] != self.n_image_features_:
+            raise ValueError(
+                f"Z has {Z.shape[1]} features, but the shared space of this retriever "
+                f"has {self.n_image_features_} per modality."
+            )
+        if y is not None:
+            y = column_or_1d(y)
+            if y.shape[0] != Z.shape[0]:
+                raise ValueError(f"Z has {Z.shape[0]} rows but y has {y.shape[0]}.")
+        if not hasattr(self, "galleries_"):
+            self.n_image_features_ = Z.shape[1]
+            self.n_features_in_ = 2 * Z.shape[1]
+            self.galleries_ = {"image": None, "text": None}
+            self.gallery_labels_ = {"image": None, "text": None}
+        self.galleries_[modality] = self._prepare(Z)
+        self.gallery_labels_[modality] = y
+        return self
+
+    def _queries(self, X, query_modality):
+        """Query embeddings of one modality from paired or one-modality input."""
+        check_is_fitted(self)
+        X = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+        d = self.n_image_features_
+        if X.shape[1] == 2 * d:
+            X = X[:, :d] if query_modality == "image" else X[:, d:]
+        elif X.shape[1] != d:
+            raise ValueError(
+                f"X has {X.shape[1]} features; expected {d} (queries of one modality) "
+                f"or {2 * d} (paired embeddings)."
+            )
+        return X
+
+    def _gallery(self, query_modality):
+        gallery = self.galleries_[OTHER[query_modality]]
+        if gallery is None:
+            raise ValueError(
+                f"No {OTHER[query_modality]} gallery is stored: fit with paired data or "
+                f"call fit_gallery(..., modality={OTHER[query_modality]!r})."
+            )
+        return gallery
+
+    def kneighbors(self, X, n_neighbors=None, return_distance=True, *, query_modality=None):
+        """Find the nearest gallery items of the other modality.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, d) or (n_queries, 2 * d)
+            Queries of one modality, or paired embeddings whose
+            ``query_modality`` half is used.
+        n_neighbors : int, default=None
+            Neighbours per query; None uses ``self.n_neighbors``. At most the
+            gallery size.
+        return_distance : bool, default=True
+            Also return the distances.
+        query_modality : {"image", "text"}, default=None
+            Modality of the queries; None uses ``self.query_modality``.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_queries, n_neighbors)
+            Ascending: ``1 - cosine`` for ``"cosine"``, the Euclidean distance
+            for ``"euclidean"``, minus the dot product for ``"dot"``. Only
+            when ``return_distance=True``.
+        indices : ndarray of shape (n_queries, n_neighbors)
+            Row indices into the gallery of the other modality; ties keep
+            the lower index first.
+        """
+        query_modality = check_modality(query_modality or self.query_modality)
+        queries = self._prepare(self._queries(X, query_modality))
+        gallery = self._gallery(query_modality)
+        k = self.n_neighbors if n_neighbors is None else n_neighbors
+        if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
+            raise ValueError(f"n_neighbors must be a positive integer, got {k!r}.")
+        if k > gallery.shape[0]:
+            raise ValueError(
+                f"n_neighbors={k} is larger than the gallery, which holds "
+                f"{gallery.shape[0]} item(s)."
+            )
+        step = self.block_size or max(1, _BLOCK_ELEMENTS // gallery.shape[0])
+        metric = "dot" if self.metric == "cosine" else self.metric
+        all_scores, all_indices = [], []
+        for start in range(0, queries.shape[0], step):
+            scores = similarity(queries[start : start + step], gallery, metric)
+            if k < gallery.shape[0]:
+                top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+            else:
+                top = np.broadcast_to(np.arange(k), (scores.shape[0], k))
+            top_scores = np.take_along_axis(scores, top, axis=1)
+            # Sort by score, then by index, so that ties come out in a fixed order.
+            order = np.lexsort((top, -top_scores), axis=1)
+            all_indices.append(np.take_along_axis(top, order, axis=1))
+            all_scores.append(np.take_along_axis(top_scores, order, axis=1))
+        indices = np.concatenate(all_indices) if all_indices else np.empty((0, k), dtype=np.intp)
+        if not return_distance:
+            return indices
+        scores = np.concatenate(all_scores) if all_scores else np.empty((0, k))
+        return self._to_distance(scores), indices
+
+    def _to_distance(self, scores):
+        if self.metric == "cosine":
+            return 1.0 - scores
+        if self.metric == "euclidean":
+            return np.sqrt(np.maximum(-scores, 0.0))
+        return -scores
+
+    def predict(self, X):
+        """Class of the nearest gallery item of the other modality.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, 2 * d)
+            Paired embeddings; their ``query_modality`` half is the query.
+            For queries of one modality alone, use :meth:`kneighbors` and
+            ``gallery_labels_``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_queries,)
+        """
+        check_is_fitted(self)
+        X, _, _ = validate_cross_modal(self, X, reset=False)
+        labels = self.gallery_labels_[OTHER[self.query_modality]]
+        indices = self.kneighbors(X, n_neighbors=1, return_distance=False)
+        if labels is None:
+            raise ValueError("The gallery was stored without classes: pass y to fit to predict.")
+        return labels[indices[:, 0]]
+
+    def score(self, X, y):
+        """Mean of image->text and text->image mAP@all among the given pairs.
+
+        The queries are one half of ``X`` and the gallery the other half; the
+        stored gallery is not used, so the score measures the shared space
+        on held-out (e.g. unseen-class) pairs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, 2 * d)
+            Paired shared-space embeddings.
+        y : array-like of shape (n_pairs,)
+            Class of each pair.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        X, y, _ = validate_cross_modal(self, X, y, reset=False)
+        return cross_modal_retrieval_score(X, y, similarity_metric=self.metric)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags
