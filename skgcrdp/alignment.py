@@ -40,15 +40,18 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         plain contrastive fine-tuning.
     contrastive_weight : float, default=1.0
         Weight of the supervised contrastive term.
+    instance_weight : float in [0, 1], default=0.9
+        Share of the contrastive target on each sample's own partner (see
+        :class:`GMMFeatureExtractor`).
     temperature : float, default=0.1
         Temperature of the contrastive softmax.
     distance_temperature : float, default=0.1
         Temperature of the distance distributions of the RDP term.
-    max_epochs : int, default=30
+    max_epochs : int, default=10
         Training epochs.
     batch_size : int, default=256
         Pairs per batch.
-    lr : float, default=1e-3
+    lr : float, default=3e-4
         Learning rate of AdamW.
     weight_decay : float, default=1e-4
         Weight decay of AdamW.
@@ -105,6 +108,7 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         "residual": ["boolean"],
         "rdp_weight": [Interval(Real, 0, None, closed="left")],
         "contrastive_weight": [Interval(Real, 0, None, closed="left")],
+        "instance_weight": [Interval(Real, 0, 1, closed="both")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "distance_temperature": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -127,11 +131,12 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         residual=True,
         rdp_weight=1.0,
         contrastive_weight=1.0,
+        instance_weight=0.9,
         temperature=0.1,
         distance_temperature=0.1,
-        max_epochs=30,
+        max_epochs=10,
         batch_size=256,
-        lr=1e-3,
+        lr=3e-4,
         weight_decay=1e-4,
         device="auto",
         random_state=None,
@@ -145,6 +150,7 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         self.residual = residual
         self.rdp_weight = rdp_weight
         self.contrastive_weight = contrastive_weight
+        self.instance_weight = instance_weight
         self.temperature = temperature
         self.distance_temperature = distance_temperature
         self.max_epochs = max_epochs
@@ -178,4 +184,5 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
             distance_temperature=self.distance_temperature,
             rdp_weight=self.rdp_weight,
             contrastive_weight=self.contrastive_weight,
+            instance_weight=self.instance_weight,
         )

@@ -154,7 +154,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         Width of the encoders' hidden layers.
     n_hidden_layers : int, default=1
         Hidden layers per encoder; 0 gives linear encoders.
-    dropout : float, default=0.2
+    dropout : float, default=0.5
         Dropout after each hidden layer.
     n_components_per_class : int, default=2
         Mixture components per class and modality (fewer for classes with
@@ -166,23 +166,27 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         classes from becoming singular.
     refit_interval : int, default=5
         Epochs between two refits of the mixtures.
-    prototype_weight : float, default=1.0
-        Weight of the prototype positives; 0 trains the plain
-        multi-positive contrastive encoders (no mixtures are fitted).
-    pair_weight : float, default=0.0
-        Extra positive weight of each sample's own partner in the other
-        modality; large values lean towards instance-level alignment.
+    prototype_weight : float in [0, 1], default=0.5
+        Share of the class-level positive target given to the class's
+        prototypes (by responsibility), the rest going to the class's
+        samples; 0 trains plain multi-positive contrastive encoders (no
+        mixtures are fitted).
+    instance_weight : float in [0, 1], default=0.9
+        Share of the positive target given to each sample's own partner in
+        the other modality. Pair-level alignment is what carries over to
+        unseen classes; class-level positives alone overfit the seen ones
+        (see docs/method.md).
     temperature : float, default=0.1
         Temperature of the contrastive softmax.
     standardize : bool, default=True
         Standardise each modality's features before the encoders.
-    max_epochs : int, default=60
+    max_epochs : int, default=20
         Training epochs.
     batch_size : int, default=256
         Pairs per batch.
     lr : float, default=1e-3
         Learning rate of AdamW.
-    weight_decay : float, default=1e-4
+    weight_decay : float, default=1e-2
         Weight decay of AdamW.
     device : str, default="auto"
         Torch device; ``"auto"`` takes CUDA when present.
@@ -244,8 +248,8 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         "covariance_type": [StrOptions({"diag", "spherical"})],
         "reg_covar": [Interval(Real, 0, None, closed="neither")],
         "refit_interval": [Interval(Integral, 1, None, closed="left")],
-        "prototype_weight": [Interval(Real, 0, None, closed="left")],
-        "pair_weight": [Interval(Real, 0, None, closed="left")],
+        "prototype_weight": [Interval(Real, 0, 1, closed="both")],
+        "instance_weight": [Interval(Real, 0, 1, closed="both")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "standardize": ["boolean"],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -264,19 +268,19 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         embedding_dim=64,
         hidden_dim=512,
         n_hidden_layers=1,
-        dropout=0.2,
+        dropout=0.5,
         n_components_per_class=2,
         covariance_type="diag",
         reg_covar=1e-3,
         refit_interval=5,
-        prototype_weight=1.0,
-        pair_weight=0.0,
+        prototype_weight=0.5,
+        instance_weight=0.9,
         temperature=0.1,
         standardize=True,
-        max_epochs=60,
+        max_epochs=20,
         batch_size=256,
         lr=1e-3,
-        weight_decay=1e-4,
+        weight_decay=1e-2,
         device="auto",
         random_state=None,
         verbose=0,
@@ -291,7 +295,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         self.reg_covar = reg_covar
         self.refit_interval = refit_interval
         self.prototype_weight = prototype_weight
-        self.pair_weight = pair_weight
+        self.instance_weight = instance_weight
         self.temperature = temperature
         self.standardize = standardize
         self.max_epochs = max_epochs
@@ -334,7 +338,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         return MultiPositiveContrastiveLoss(
             temperature=self.temperature,
             prototype_weight=self.prototype_weight,
-            pair_weight=self.pair_weight,
+            instance_weight=self.instance_weight,
         )
 
     def _callbacks(self, X_image, X_text, y):

@@ -164,7 +164,7 @@ def mean_average_precision(y_query, y_gallery, scores, *, k=None, block_size=Non
     --------
     >>> from skgcrdp.metrics import mean_average_precision
     >>> mean_average_precision([0, 1], [0, 1, 1], [[0.9, 0.1, 0.2], [0.9, 0.1, 0.8]])
-    0.75
+    0.7916...
     """
     return _score_matrix_metric("map", y_query, y_gallery, scores, _check_k(k, True), block_size)
 

@@ -40,9 +40,9 @@ class ClassDisjointSplit(BaseCrossValidator):
     >>> y = np.repeat([0, 1, 2, 3], 5)
     >>> cv = ClassDisjointSplit(n_splits=2, n_shots=2, random_state=0)
     >>> for train, test in cv.split(np.zeros((20, 2)), y):
-    ...     print(sorted(set(y[train])), sorted(set(y[test])), len(train), len(test))
-    [0, 2] [1, 3] 4 10
-    [1, 2] [0, 3] 4 10
+    ...     print(np.unique(y[train]), np.unique(y[test]), len(train), len(test))
+    [0 1] [2 3] 4 10
+    [0 3] [1 2] 4 10
     """
 
     def __init__(self, n_splits=5, *, test_size=0.5, n_shots=None, random_state=None):

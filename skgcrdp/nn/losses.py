@@ -60,15 +60,27 @@ def multi_positive_contrastive_loss(
     labels,
     prototypes=None,
     prototype_labels=None,
-    prototype_weights=None,
+    prototype_responsibilities=None,
     temperature=0.1,
-    pair_weight=0.0,
+    instance_weight=0.0,
+    prototype_weight=0.5,
 ):
     """Supervised contrastive loss across modalities with several positives.
 
     Every image and every text embedding of the batch is an anchor. Its
     candidates are all other embeddings of the batch (both modalities) and
-    the prototypes; its positives are the candidates of its own class.
+    the prototypes; its positives are its partner in the other modality,
+    the other samples of its class and its class's prototypes. The loss is
+    the cross-entropy between a target distribution over the positives and
+    the softmax over all candidates. The target gives:
+
+    * ``instance_weight`` to the partner alone (instance-level alignment);
+    * of the rest, ``prototype_weight`` to the prototypes (in proportion to
+      the anchor's responsibilities) and the remainder, evenly, to the
+      samples of its class (the partner included).
+
+    With ``instance_weight=0`` and no prototypes this is SupCon across
+    modalities; with ``instance_weight=1`` it is the instance-level NT-Xent.
 
     Parameters
     ----------
@@ -80,27 +92,27 @@ def multi_positive_contrastive_loss(
         Class prototypes (e.g. GMM component means of both modalities).
     prototype_labels : Tensor of shape (K,), default=None
         Class of each prototype.
-    prototype_weights : Tensor of shape (n, K), default=None
-        Positive weight of each prototype for each pair (responsibilities);
-        None gives every prototype of the pair's class weight 1.
+    prototype_responsibilities : Tensor of shape (n, K), default=None
+        How much each prototype stands for each pair (E-step
+        responsibilities, zero outside the pair's class); None weighs the
+        prototypes of the pair's class equally.
     temperature : float, default=0.1
         Softmax temperature of the similarities.
-    pair_weight : float, default=0.0
-        Extra positive weight of each anchor's own partner in the other
-        modality, on top of the weight 1 every same-class sample has. Large
-        values approach an instance-level (CLIP-style) InfoNCE.
+    instance_weight : float in [0, 1], default=0.0
+        Share of the target on each anchor's own partner.
+    prototype_weight : float in [0, 1], default=0.5
+        Share of the class-level target on the prototypes.
 
     Returns
     -------
     loss : scalar Tensor
     """
     n = z_image.shape[0]
+    device = z_image.device
     anchors = torch.cat([z_image, z_text])
     anchor_labels = torch.cat([labels, labels])
-    candidates, candidate_labels = anchors, anchor_labels
-    if prototypes is not None and prototypes.shape[0]:
-        candidates = torch.cat([anchors, prototypes])
-        candidate_labels = torch.cat([anchor_labels, prototype_labels])
+    has_prototypes = prototypes is not None and prototypes.shape[0] > 0
+    candidates = torch.cat([anchors, prototypes]) if has_prototypes else anchors
 
     logits = anchors @ candidates.T / temperature
     is_self = torch.zeros_like(logits, dtype=torch.bool)
@@ -109,20 +121,27 @@ def multi_positive_contrastive_loss(
     log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
     log_prob = log_prob.masked_fill(is_self, 0.0)
 
-    positive = (anchor_labels[:, None] == candidate_labels[None, :]) & ~is_self
-    weights = positive.to(logits.dtype)
-    if pair_weight:
-        partner = torch.arange(2 * n, device=logits.device).roll(n)
-        weights[torch.arange(2 * n, device=logits.device), partner] += pair_weight
-    if prototype_weights is not None and candidates.shape[0] > 2 * n:
-        pair_weights = torch.cat([prototype_weights, prototype_weights])
-        weights[:, 2 * n :] = pair_weights * positive[:, 2 * n :]
-    total = weights.sum(dim=1)
-    has_positive = total > 0
-    per_anchor = -(weights * log_prob).sum(dim=1)[has_positive] / total[has_positive]
-    if per_anchor.numel() == 0:
-        return logits.new_zeros(()) * logits.sum()
-    return per_anchor.mean()
+    rows = torch.arange(2 * n, device=device)
+    partner = rows.roll(n)
+    same_class = (anchor_labels[:, None] == anchor_labels[None, :]) & ~is_self[:, : 2 * n]
+    class_target = same_class.to(logits.dtype)
+    class_target = class_target / class_target.sum(dim=1, keepdim=True)
+
+    target = torch.zeros_like(logits)
+    if has_prototypes:
+        if prototype_responsibilities is None:
+            on_class = labels[:, None] == prototype_labels[None, :]
+            prototype_responsibilities = on_class.to(logits.dtype)
+        proto = torch.cat([prototype_responsibilities, prototype_responsibilities]).to(logits.dtype)
+        mass = proto.sum(dim=1, keepdim=True)
+        share = prototype_weight * (mass > 0).to(logits.dtype)
+        target[:, 2 * n :] = share * proto / mass.clamp_min(1e-12)
+        target[:, : 2 * n] = (1 - share) * class_target
+    else:
+        target[:, : 2 * n] = class_target
+    target = (1 - instance_weight) * target
+    target[rows, partner] += instance_weight
+    return -(target * log_prob).sum(dim=1).mean()
 
 
 def _off_diagonal(matrix):
@@ -206,16 +225,17 @@ class MultiPositiveContrastiveLoss(nn.Module):
     Parameters
     ----------
     temperature : float, default=0.1
-    prototype_weight : float, default=1.0
-        Scale of the prototype positives relative to sample positives; 0
-        leaves the prototypes out.
+    instance_weight : float, default=0.0
+    prototype_weight : float, default=0.5
+        As in :func:`multi_positive_contrastive_loss`; with 0 the mixtures
+        are not used.
     """
 
-    def __init__(self, temperature=0.1, prototype_weight=1.0, pair_weight=0.0):
+    def __init__(self, temperature=0.1, instance_weight=0.0, prototype_weight=0.5):
         super().__init__()
         self.temperature = temperature
+        self.instance_weight = instance_weight
         self.prototype_weight = prototype_weight
-        self.pair_weight = pair_weight
         self.mixtures = None
 
     def set_mixtures(self, image, text, component_labels):
@@ -225,11 +245,9 @@ class MultiPositiveContrastiveLoss(nn.Module):
     def forward(self, y_pred, y_true):
         z_image, z_text = y_pred
         labels = y_true.long()
+        options = dict(temperature=self.temperature, instance_weight=self.instance_weight)
         if self.mixtures is None or self.prototype_weight == 0:
-            return multi_positive_contrastive_loss(
-                z_image, z_text, labels, temperature=self.temperature,
-                pair_weight=self.pair_weight,
-            )
+            return multi_positive_contrastive_loss(z_image, z_text, labels, **options)
         component_labels = self.mixtures["labels"]
         with torch.no_grad():
             resp = [
@@ -245,9 +263,9 @@ class MultiPositiveContrastiveLoss(nn.Module):
             labels,
             prototypes=F.normalize(prototypes, dim=1),
             prototype_labels=torch.cat([component_labels, component_labels]),
-            prototype_weights=self.prototype_weight * torch.cat(resp, dim=1),
-            temperature=self.temperature,
-            pair_weight=self.pair_weight,
+            prototype_responsibilities=torch.cat(resp, dim=1),
+            prototype_weight=self.prototype_weight,
+            **options,
         )
 
 
@@ -260,12 +278,13 @@ class RelativeDistanceLoss(nn.Module):
     """
 
     def __init__(self, temperature=0.1, distance_temperature=0.1, rdp_weight=1.0,
-                 contrastive_weight=1.0):
+                 contrastive_weight=1.0, instance_weight=0.0):
         super().__init__()
         self.temperature = temperature
         self.distance_temperature = distance_temperature
         self.rdp_weight = rdp_weight
         self.contrastive_weight = contrastive_weight
+        self.instance_weight = instance_weight
 
     def forward(self, y_pred, y_true):
         z_image, z_text = y_pred
@@ -273,7 +292,8 @@ class RelativeDistanceLoss(nn.Module):
         loss = z_image.sum() * 0.0
         if self.contrastive_weight:
             loss = loss + self.contrastive_weight * multi_positive_contrastive_loss(
-                z_image, z_text, labels, temperature=self.temperature
+                z_image, z_text, labels, temperature=self.temperature,
+                instance_weight=self.instance_weight,
             )
         if self.rdp_weight:
             loss = loss + self.rdp_weight * relative_distance_loss(

@@ -1,0 +1,115 @@
+"""The torch parts on their own: encoders and losses."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.mixture import GaussianMixture
+from torch.nn import functional as F
+
+from skgcrdp.nn import (
+    ModalityHeads,
+    diagonal_gmm_responsibilities,
+    multi_positive_contrastive_loss,
+    relative_distance_loss,
+)
+
+
+@pytest.fixture
+def batch():
+    g = torch.Generator().manual_seed(0)
+    z_image = F.normalize(torch.randn(12, 5, generator=g), dim=1)
+    z_text = F.normalize(torch.randn(12, 5, generator=g), dim=1)
+    labels = torch.tensor([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3])
+    return z_image, z_text, labels
+
+
+def test_contrastive_loss_with_unique_labels_is_nt_xent(batch):
+    z_image, z_text, _ = batch
+    labels = torch.arange(12)
+    z = torch.cat([z_image, z_text])
+    logits = z @ z.T / 0.1
+    logits.fill_diagonal_(float("-inf"))
+    partner = torch.arange(24).roll(12)
+    expected = F.cross_entropy(logits, partner)
+    loss = multi_positive_contrastive_loss(z_image, z_text, labels, temperature=0.1)
+    assert torch.allclose(loss, expected, atol=1e-6)
+
+
+def test_instance_weight_interpolates_supcon_and_nt_xent(batch):
+    z_image, z_text, labels = batch
+    instance = multi_positive_contrastive_loss(z_image, z_text, torch.arange(12))
+    supcon = multi_positive_contrastive_loss(z_image, z_text, labels)
+    pure = multi_positive_contrastive_loss(z_image, z_text, labels, instance_weight=1.0)
+    half = multi_positive_contrastive_loss(z_image, z_text, labels, instance_weight=0.5)
+    assert not torch.isclose(supcon, instance, atol=1e-3)
+    assert torch.isclose(pure, instance, atol=1e-6)
+    # The target is linear in instance_weight, and so is the loss.
+    assert torch.isclose(half, (supcon + instance) / 2, atol=1e-6)
+
+
+def test_prototypes_count_as_positives_of_their_own_class(batch):
+    z_image, z_text, labels = batch
+    protos = torch.stack([F.normalize(z_image[labels == c].mean(0), dim=0) for c in range(4)])
+    plain = multi_positive_contrastive_loss(z_image, z_text, labels)
+    on_class = multi_positive_contrastive_loss(
+        z_image, z_text, labels, prototypes=protos, prototype_labels=torch.arange(4)
+    )
+    shuffled = multi_positive_contrastive_loss(
+        z_image, z_text, labels, prototypes=protos, prototype_labels=torch.tensor([1, 2, 3, 0])
+    )
+    ignored = multi_positive_contrastive_loss(
+        z_image, z_text, labels, prototypes=protos, prototype_labels=torch.arange(4),
+        prototype_weight=0.0,
+    )
+    assert on_class < shuffled
+    # With no share for them, prototypes are only extra negatives.
+    assert ignored > plain
+
+
+def test_responsibilities_match_sklearn_within_class(rng):
+    Z = rng.randn(200, 3)
+    gm = GaussianMixture(3, covariance_type="diag", random_state=0).fit(Z)
+    resp = diagonal_gmm_responsibilities(
+        torch.tensor(Z),
+        torch.tensor(gm.means_),
+        torch.tensor(gm.covariances_),
+        torch.tensor(gm.weights_),
+        component_labels=torch.zeros(3, dtype=torch.long),
+        labels=torch.zeros(200, dtype=torch.long),
+    )
+    np.testing.assert_allclose(resp.numpy(), gm.predict_proba(Z), atol=1e-6)
+    # Components of another class get no responsibility; a class without components gets none.
+    resp = diagonal_gmm_responsibilities(
+        torch.tensor(Z[:4]), torch.tensor(gm.means_), torch.tensor(gm.covariances_),
+        torch.tensor(gm.weights_), torch.tensor([0, 0, 1]), torch.tensor([0, 1, 2, 0]),
+    )
+    assert torch.allclose(resp.sum(1), torch.tensor([1.0, 1.0, 0.0, 1.0], dtype=resp.dtype))
+    assert resp[1, :2].sum() == 0 and resp[0, 2] == 0
+
+
+def test_relative_distance_loss_vanishes_only_for_matching_arrangements(batch):
+    z_image, z_text, labels = batch
+    assert relative_distance_loss(z_image, z_image.clone(), labels) == pytest.approx(0, abs=1e-6)
+    # Same points, but the pairs broken: the arrangements no longer match.
+    assert relative_distance_loss(z_image, z_image.roll(1, dims=0), labels) > 0.1
+    assert relative_distance_loss(z_image, z_text, labels) > 0.1
+
+
+def test_relative_distance_loss_trains(batch):
+    z_image, z_text, labels = batch
+    z_text = z_text.clone().requires_grad_(True)
+    optimizer = torch.optim.SGD([z_text], lr=0.05)
+    before = relative_distance_loss(z_image, F.normalize(z_text, dim=1), labels).item()
+    for _ in range(100):
+        optimizer.zero_grad()
+        loss = relative_distance_loss(z_image, F.normalize(z_text, dim=1), labels)
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.5 * before
+
+
+def test_residual_heads_start_as_identity():
+    heads = ModalityHeads(4, 4, embedding_dim=4, n_hidden_layers=0, residual=True, normalize=False)
+    x = torch.randn(3, 4)
+    z_image, z_text = heads(x, x)
+    assert torch.equal(z_image, x) and torch.equal(z_text, x)
