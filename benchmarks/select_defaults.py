@@ -54,7 +54,7 @@ def evaluate(params, X, y, n_episodes=3):
 def main(names):
     warnings.filterwarnings("ignore")
     X, y = load_wikipedia(return_X_y=True)
-    print(f"| variant | inner CV mAP (selects) | unseen mAP (reported) | s per variant |")
+    print("| variant | inner CV mAP (selects) | unseen mAP (reported) | s per variant |")
     print("| --- | --- | --- | --- |")
     for name in names or VARIANTS:
         start = time.perf_counter()

@@ -1,11 +1,19 @@
 """What the two shared-space transformers have in common."""
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import check_min_classes, check_modality, validate_cross_modal, validate_one_modality
+from ._data import (
+    check_min_classes,
+    check_modality,
+    validate_cross_modal,
+    validate_one_modality,
+)
 from ._training import (
     StopOnNonFiniteLoss,
     build_net,
@@ -26,6 +34,23 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
     """
 
     _split = "given"
+
+    # Parameters both trained stages share; subclasses add their own.
+    _parameter_constraints = {
+        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_hidden_layers": [Interval(Integral, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "instance_weight": [Interval(Real, 0, 1, closed="both")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
 
     def _preprocess(self, modality, X):
         return X
@@ -54,6 +79,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        self._validate_params()
         X, y, n_image = validate_cross_modal(self, X, y, reset=True, split=self._split)
         self.n_image_features_ = n_image
         check_min_classes(y)

@@ -5,9 +5,9 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 from skorch import NeuralNet
 from skorch.callbacks import Callback
-from sklearn.utils import check_random_state
 
 
 def resolve_device(device):

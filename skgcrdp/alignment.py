@@ -100,24 +100,12 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
     _split = "halves"
 
     _parameter_constraints = {
-        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        **SharedSpaceTransformer._parameter_constraints,
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
-        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
-        "n_hidden_layers": [Interval(Integral, 0, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
         "residual": ["boolean"],
         "rdp_weight": [Interval(Real, 0, None, closed="left")],
         "contrastive_weight": [Interval(Real, 0, None, closed="left")],
-        "instance_weight": [Interval(Real, 0, 1, closed="both")],
-        "temperature": [Interval(Real, 0, None, closed="neither")],
         "distance_temperature": [Interval(Real, 0, None, closed="neither")],
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -160,12 +148,6 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-
-    def fit(self, X, y):
-        self._validate_params()
-        return super().fit(X, y)
-
-    fit.__doc__ = SharedSpaceTransformer.fit.__doc__
 
     def _module_params(self, n_image, n_text):
         return dict(

@@ -5,11 +5,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
+from skorch.callbacks import Callback
 
 from ._base import SharedSpaceTransformer
 from ._training import draw_seed, embed_numpy
@@ -239,26 +239,14 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
     """
 
     _parameter_constraints = {
-        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        **SharedSpaceTransformer._parameter_constraints,
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
-        "n_hidden_layers": [Interval(Integral, 0, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
         "n_components_per_class": [Interval(Integral, 1, None, closed="left")],
         "covariance_type": [StrOptions({"diag", "spherical"})],
         "reg_covar": [Interval(Real, 0, None, closed="neither")],
         "refit_interval": [Interval(Integral, 1, None, closed="left")],
         "prototype_weight": [Interval(Real, 0, 1, closed="both")],
-        "instance_weight": [Interval(Real, 0, 1, closed="both")],
-        "temperature": [Interval(Real, 0, None, closed="neither")],
         "standardize": ["boolean"],
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -305,12 +293,6 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-
-    def fit(self, X, y):
-        self._validate_params()
-        return super().fit(X, y)
-
-    fit.__doc__ = SharedSpaceTransformer.fit.__doc__
 
     def _fit_preprocessing(self, X_image, X_text):
         self.scalers_ = (

@@ -8,7 +8,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._data import check_modality, validate_cross_modal
-from .metrics import _BLOCK_ELEMENTS, cross_modal_retrieval_score, normalize_rows, similarity
+from .metrics import (
+    _BLOCK_ELEMENTS,
+    cross_modal_retrieval_score,
+    normalize_rows,
+    similarity,
+)
 
 OTHER = {"image": "text", "text": "image"}
 

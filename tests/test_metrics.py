@@ -1,6 +1,10 @@
 import numpy as np
 import pytest
-from sklearn.metrics import average_precision_score, label_ranking_average_precision_score, ndcg_score
+from sklearn.metrics import (
+    average_precision_score,
+    label_ranking_average_precision_score,
+    ndcg_score,
+)
 
 from skgcrdp.metrics import (
     cross_modal_retrieval_score,

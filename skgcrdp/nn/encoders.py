@@ -1,6 +1,5 @@
 """Modality encoders: one small network per modality into a shared space."""
 
-import torch
 from torch import nn
 from torch.nn import functional as F
 
