@@ -1,8 +1,10 @@
 """scikit-learn's own estimator checks over every skgcrdp estimator."""
 
+from sklearn.cross_decomposition import CCA
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skgcrdp import CrossModalRetriever, GMMFeatureExtractor, RelativeDistanceAligner
+from skgcrdp.baselines import CrossDecompositionEmbedder, RandomProjectionEmbedder
 
 TINY = dict(max_epochs=2, hidden_dim=8, embedding_dim=4, batch_size=32, device="cpu")
 
@@ -10,6 +12,8 @@ ESTIMATORS = [
     GMMFeatureExtractor(n_image_features=1, n_components_per_class=1, refit_interval=1, **TINY),
     RelativeDistanceAligner(n_image_features=1, **TINY),
     CrossModalRetriever(n_neighbors=1),
+    CrossDecompositionEmbedder(n_image_features=1, estimator=CCA(n_components=1)),
+    RandomProjectionEmbedder(n_image_features=1, n_components=2),
 ]
 
 

@@ -1,0 +1,167 @@
+"""Baseline embedders in the one-``X`` contract: linear two-view models and chance.
+
+They put scikit-learn's two-view models (``CCA``, ``PLSCanonical``, which
+``fit(X, Y)`` on two arrays) and a random projection behind the same
+``fit(X, y)`` / ``transform`` / ``transform_modality`` interface as the GCRDP
+stages, so any of them can feed a :class:`~skgcrdp.RelativeDistanceAligner`
+or a :class:`~skgcrdp.CrossModalRetriever` inside a ``Pipeline``.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.cross_decomposition import PLSCanonical
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ._data import check_modality, validate_cross_modal, validate_one_modality
+
+
+class _PairedEmbedder(TransformerMixin, BaseEstimator):
+    """Standardise each modality, fit ``_fit_views``, embed with ``_embed``."""
+
+    def fit(self, X, y=None):
+        """Fit on paired data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_features)
+            Image features, then text features.
+        y : array-like of shape (n_pairs,), default=None
+            Ignored; accepted for Pipeline compatibility.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        X, _, n_image = validate_cross_modal(self, X, reset=True, split="given")
+        self.n_image_features_ = n_image
+        self.scalers_ = {
+            "image": StandardScaler().fit(X[:, :n_image]),
+            "text": StandardScaler().fit(X[:, n_image:]),
+        }
+        self._fit_views(self._scaled(X[:, :n_image], "image"), self._scaled(X[:, n_image:], "text"))
+        return self
+
+    def _scaled(self, X, modality):
+        return self.scalers_[modality].transform(X)
+
+    def transform(self, X):
+        """Embed paired data as ``[image half | text half]``."""
+        check_is_fitted(self)
+        X, _, n = validate_cross_modal(self, X, reset=False)
+        return np.hstack([self._embed(X[:, :n], "image"), self._embed(X[:, n:], "text")])
+
+    def transform_modality(self, X, modality):
+        """Embed features of one modality alone (``"image"`` or ``"text"``)."""
+        check_is_fitted(self)
+        return self._embed(validate_one_modality(self, X, modality), check_modality(modality))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags
+
+
+class CrossDecompositionEmbedder(_PairedEmbedder):
+    """A scikit-learn two-view model (CCA, PLS) as a one-``X`` embedder.
+
+    Each modality is standardised on the training pairs, then
+    ``estimator.fit(X_image, X_text)``; ``transform`` returns the image
+    scores and the text scores side by side.
+
+    Parameters
+    ----------
+    n_image_features : int, default=None
+        Number of image columns; None reads ``img__``/``txt__`` prefixes.
+    estimator : estimator with ``fit(X, Y)`` and ``transform(X, Y)``, default=None
+        A cross-decomposition model; None uses ``PLSCanonical(n_components=10)``.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted clone of ``estimator``.
+    n_image_features_ : int
+        Number of image columns.
+
+    Examples
+    --------
+    >>> from sklearn.cross_decomposition import CCA
+    >>> from skgcrdp.baselines import CrossDecompositionEmbedder
+    >>> from skgcrdp.datasets import make_multimodal_classification
+    >>> X, y = make_multimodal_classification(random_state=0)
+    >>> CrossDecompositionEmbedder(20, CCA(n_components=4)).fit_transform(X).shape
+    (250, 8)
+    """
+
+    _parameter_constraints = {
+        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        "estimator": [HasMethods(["fit", "transform"]), None],
+    }
+
+    def __init__(self, n_image_features=None, estimator=None):
+        self.n_image_features = n_image_features
+        self.estimator = estimator
+
+    def _fit_views(self, A, B):
+        estimator = PLSCanonical(n_components=10) if self.estimator is None else self.estimator
+        self.estimator_ = clone(estimator).fit(A, B)
+
+    def _embed(self, X, modality):
+        X = self._scaled(X, modality)
+        if modality == "image":
+            return self.estimator_.transform(X)
+        # transform(X, Y) computes the Y scores from Y alone; the X block is
+        # a placeholder whose scores are thrown away.
+        placeholder = np.zeros((X.shape[0], self.n_image_features_))
+        return self.estimator_.transform(placeholder, X)[1]
+
+
+class RandomProjectionEmbedder(_PairedEmbedder):
+    """Chance level: each standardised modality through its own Gaussian matrix.
+
+    The two projections are unrelated, so retrieval across modalities is
+    no better than chance whatever the data; use it as the floor of a
+    comparison.
+
+    Parameters
+    ----------
+    n_image_features : int, default=None
+        Number of image columns; None reads ``img__``/``txt__`` prefixes.
+    n_components : int, default=10
+        Output width per modality.
+    random_state : int, RandomState instance or None, default=None
+
+    Examples
+    --------
+    >>> from skgcrdp.baselines import RandomProjectionEmbedder
+    >>> from skgcrdp.datasets import make_multimodal_classification
+    >>> X, y = make_multimodal_classification(random_state=0)
+    >>> RandomProjectionEmbedder(20, n_components=3, random_state=0).fit_transform(X).shape
+    (250, 6)
+    """
+
+    _parameter_constraints = {
+        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_image_features=None, n_components=10, random_state=None):
+        self.n_image_features = n_image_features
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def _fit_views(self, A, B):
+        rng = check_random_state(self.random_state)
+        self.components_ = {
+            "image": rng.standard_normal((A.shape[1], self.n_components)),
+            "text": rng.standard_normal((B.shape[1], self.n_components)),
+        }
+
+    def _embed(self, X, modality):
+        return self._scaled(X, modality) @ self.components_[modality]
