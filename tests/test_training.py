@@ -1,0 +1,74 @@
+"""Training underneath: devices, progress output, guards, mixtures."""
+
+import numpy as np
+import pytest
+import torch
+from skorch.history import History
+
+from skgcrdp import GMMFeatureExtractor
+from skgcrdp._training import NonFiniteLossError, StopOnNonFiniteLoss, resolve_device
+from skgcrdp.gmm import n_components_for
+
+from .conftest import FAST
+
+
+def test_auto_device_follows_cuda_availability(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+    assert resolve_device("cuda:1") == "cuda:1"
+
+
+def test_verbose_prints_skorch_epoch_table(synthetic, capsys):
+    X, y, n_image = synthetic
+    GMMFeatureExtractor(n_image, random_state=0, **FAST).fit(X, y)
+    assert capsys.readouterr().out == ""
+    GMMFeatureExtractor(n_image, random_state=0, verbose=1, **FAST).fit(X, y)
+    out = capsys.readouterr().out
+    assert "epoch" in out and "train_loss" in out
+
+
+def test_non_finite_loss_stops_training_with_advice():
+    class Net:
+        history = History()
+
+    guard = StopOnNonFiniteLoss("GMMFeatureExtractor")
+    guard.on_batch_end(Net(), training=True, loss=torch.tensor(1.0))
+    with pytest.raises(NonFiniteLossError, match="learning rate.*temperature.*standardise"):
+        guard.on_batch_end(Net(), training=True, loss=torch.tensor(float("nan")))
+
+
+@pytest.mark.parametrize("n_samples, wanted, expected", [(1, 3, 1), (7, 3, 1), (8, 3, 2), (100, 3, 3)])
+def test_components_per_class_follow_class_size(n_samples, wanted, expected):
+    assert n_components_for(n_samples, wanted) == expected
+
+
+def test_prototypes_sit_among_their_class(synthetic):
+    X, y, n_image = synthetic
+    model = GMMFeatureExtractor(n_image, random_state=0, max_epochs=20, n_components_per_class=2).fit(X, y)
+    Z = model.transform(X)
+    d = model.n_output_features_
+    for protos, half in ((model.image_prototypes_, Z[:, :d]), (model.text_prototypes_, Z[:, d:])):
+        nearest = np.argsort(((protos[:, None, :] - half[None]) ** 2).sum(-1), axis=1)[:, :5]
+        agreement = (y[nearest] == model.prototype_labels_[:, None]).mean()
+        assert agreement > 0.8
+
+
+def test_mixtures_are_refitted_on_schedule(synthetic, monkeypatch):
+    from skgcrdp import gmm
+
+    calls = []
+    original = gmm.RefitMixtures.refit
+    monkeypatch.setattr(gmm.RefitMixtures, "refit", lambda self, net: calls.append(len(net.history)) or original(self, net))
+    X, y, n_image = synthetic
+    GMMFeatureExtractor(n_image, random_state=0, refit_interval=2, **(FAST | {"max_epochs": 5})).fit(X, y)
+    # Before epochs 1, 3 and 5 (history rows 1, 3, 5), and once after training.
+    assert calls == [1, 3, 5, 5]
+
+
+def test_without_prototypes_no_mixtures_are_fitted(synthetic):
+    X, y, n_image = synthetic
+    model = GMMFeatureExtractor(n_image, prototype_weight=0.0, random_state=0, **FAST).fit(X, y)
+    assert model.image_prototypes_.shape[0] == 0
+    assert "refit_mixtures" not in dict(model.net_.callbacks_)
