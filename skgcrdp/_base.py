@@ -30,7 +30,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
     Subclasses set ``_split`` (how the input split is found), implement
     ``_preprocess(modality, X)`` (applied before the network),
     ``_module_params(n_image, n_text)``, ``_criterion()`` and may add
-    callbacks through ``_callbacks(X_image, X_text, y)``.
+    callbacks through ``_callbacks(X_image, X_text, y, seed)``.
     """
 
     _split = "given"
@@ -55,7 +55,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
     def _preprocess(self, modality, X):
         return X
 
-    def _callbacks(self, X_image, X_text, y):
+    def _callbacks(self, X_image, X_text, y, seed):
         return []
 
     def _after_fit(self, X_image, X_text, y):
@@ -101,7 +101,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
                 device=self.device,
                 callbacks=[
                     ("stop_on_non_finite_loss", StopOnNonFiniteLoss(type(self).__name__)),
-                    *self._callbacks(X_image, X_text, y_encoded),
+                    *self._callbacks(X_image, X_text, y_encoded, seed),
                 ],
                 verbose=self.verbose,
                 max_epochs=self.max_epochs,

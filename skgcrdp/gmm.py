@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import Callback
 
 from ._base import SharedSpaceTransformer
-from ._training import draw_seed, embed_numpy
+from ._training import embed_numpy
 from .nn import MultiPositiveContrastiveLoss
 
 # A component needs a few samples behind it; a class with fewer than this many
@@ -323,7 +323,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
             instance_weight=self.instance_weight,
         )
 
-    def _callbacks(self, X_image, X_text, y):
+    def _callbacks(self, X_image, X_text, y, seed):
         if self.prototype_weight == 0:
             return []
         refit = RefitMixtures(
@@ -335,7 +335,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
             covariance_type=self.covariance_type,
             reg_covar=self.reg_covar,
             max_iter=20,
-            seed=draw_seed(self.random_state),
+            seed=seed,
         )
         return [("refit_mixtures", refit)]
 
