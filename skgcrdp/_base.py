@@ -19,6 +19,7 @@ from ._training import (
     build_net,
     draw_seed,
     embed_numpy,
+    module_output_width,
     seeded_torch,
 )
 from .nn import ModalityHeads
@@ -115,7 +116,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
             )
             self.net_.fit({"image": X_image, "text": X_text}, y_encoded)
             self._after_fit(X_image, X_text, y_encoded)
-        self.n_output_features_ = self.net_.module_.image[-1].out_features
+        self.n_output_features_ = module_output_width(self.net_.module_)
         return self
 
     def _embed(self, X, modality):

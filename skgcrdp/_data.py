@@ -195,10 +195,10 @@ def validate_cross_modal(estimator, X, y=None, *, reset, split=None):
         check_classification_targets(y)
     if n_image is None:
         if X.shape[1] % 2:
+            hint = "; pass n_image_features" if hasattr(estimator, "n_image_features") else ""
             raise ValueError(
                 f"X has {X.shape[1]} feature(s), an odd number, so it cannot be an "
-                "[image half | text half] embedding of equal widths"
-                + ("; pass n_image_features to give the split." if hasattr(estimator, "n_image_features") else ".")
+                f"[image half | text half] embedding of equal widths{hint}."
             )
         n_image = X.shape[1] // 2
     if reset:

@@ -97,4 +97,5 @@ def embed_numpy(module, X, modality, device, batch_size=8192):
 
 
 def module_output_width(module):
+    """Width of each modality's embedding in a ``ModalityHeads`` module."""
     return module.image[-1].out_features
