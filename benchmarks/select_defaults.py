@@ -24,21 +24,26 @@ from skgcrdp.model_selection import ClassDisjointSplit
 
 VARIANTS = {
     "default": {},
-    "noalign": {"align": "passthrough"},
-    "align lr=1e-4": {"align__lr": 1e-4},
-    "align rdp_weight=0": {"align__rdp_weight": 0.0},
-    "align rdp_weight=0.1": {"align__rdp_weight": 0.1},
-    "align distance_temperature=0.1": {"align__distance_temperature": 0.1},
-    "align distance_temperature=0.5": {"align__distance_temperature": 0.5},
-    "no prototypes": {"extract__prototype_weight": 0.0, "align": "passthrough"},
-    "instance_weight=0 (SupCon)": {"extract__instance_weight": 0.0, "align": "passthrough"},
-    "instance_weight=0.75": {"extract__instance_weight": 0.75, "align": "passthrough"},
-    "instance_weight=1": {"extract__instance_weight": 1.0, "align": "passthrough"},
-    "max_epochs=10": {"extract__max_epochs": 10, "align": "passthrough"},
-    "max_epochs=40": {"extract__max_epochs": 40, "align": "passthrough"},
-    "dropout=0.2": {"extract__dropout": 0.2, "align": "passthrough"},
-    "weight_decay=1e-4": {"extract__weight_decay": 1e-4, "align": "passthrough"},
-    "linear encoders": {"extract__n_hidden_layers": 0, "align": "passthrough"},
+    "no aligner": {"align": "passthrough"},
+    "aligner rdp_weight=0 (contrastive only)": {"align__rdp_weight": 0.0},
+    "aligner rdp_weight=0.1": {"align__rdp_weight": 0.1},
+    "aligner distance_temperature=1": {"align__distance_temperature": 1.0},
+    "aligner temperature=0.5": {"align__temperature": 0.5},
+    "aligner lr=1e-4": {"align__lr": 1e-4},
+    "no aligner, no GMM prototypes": {"extract__prototype_weight": 0.0, "align": "passthrough"},
+    "no aligner, instance_weight=0 (SupCon)": {"extract__instance_weight": 0.0, "align": "passthrough"},
+    "no aligner, instance_weight=0.75": {"extract__instance_weight": 0.75, "align": "passthrough"},
+    "no aligner, instance_weight=1": {"extract__instance_weight": 1.0, "align": "passthrough"},
+    "no aligner, temperature=0.1": {"extract__temperature": 0.1, "align": "passthrough"},
+    "no aligner, temperature=1": {"extract__temperature": 1.0, "align": "passthrough"},
+    "no aligner, max_epochs=10": {"extract__max_epochs": 10, "align": "passthrough"},
+    "no aligner, max_epochs=40": {"extract__max_epochs": 40, "align": "passthrough"},
+    "no aligner, dropout=0.2": {"extract__dropout": 0.2, "align": "passthrough"},
+    "no aligner, linear encoders": {"extract__n_hidden_layers": 0, "align": "passthrough"},
+    "no aligner, embedding_dim=16": {"extract__embedding_dim": 16, "align": "passthrough"},
+    "no aligner, batch_size=1024, max_epochs=40": {
+        "extract__batch_size": 1024, "extract__max_epochs": 40, "align": "passthrough"
+    },
 }
 
 

@@ -45,7 +45,7 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         :class:`GMMFeatureExtractor`).
     temperature : float, default=0.1
         Temperature of the contrastive softmax.
-    distance_temperature : float, default=1.0
+    distance_temperature : float, default=0.1
         Temperature of the distance distributions of the RDP term.
     max_epochs : int, default=10
         Training epochs.
@@ -121,7 +121,7 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         contrastive_weight=1.0,
         instance_weight=0.9,
         temperature=0.1,
-        distance_temperature=1.0,
+        distance_temperature=0.1,
         max_epochs=10,
         batch_size=256,
         lr=3e-4,

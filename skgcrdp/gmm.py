@@ -176,7 +176,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         the other modality. Pair-level alignment is what carries over to
         unseen classes; class-level positives alone overfit the seen ones
         (see docs/method.md).
-    temperature : float, default=0.1
+    temperature : float, default=0.5
         Temperature of the contrastive softmax.
     standardize : bool, default=True
         Standardise each modality's features before the encoders.
@@ -263,7 +263,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         refit_interval=5,
         prototype_weight=0.5,
         instance_weight=0.9,
-        temperature=0.1,
+        temperature=0.5,
         standardize=True,
         max_epochs=20,
         batch_size=256,
