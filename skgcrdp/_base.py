@@ -4,7 +4,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
@@ -59,7 +58,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
     def _callbacks(self, X_image, X_text, y, seed):
         return []
 
-    def _after_fit(self, X_image, X_text, y):
+    def _after_fit(self):
         """Hook run once the network is trained."""
 
     def _fit_preprocessing(self, X_image, X_text):
@@ -84,9 +83,8 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         X, y, n_image = validate_cross_modal(self, X, y, reset=True, split=self._split)
         self.n_image_features_ = n_image
         check_min_classes(y)
-        self._label_encoder = LabelEncoder().fit(y)
-        self.classes_ = self._label_encoder.classes_
-        y_encoded = self._label_encoder.transform(y).astype(np.int64)
+        self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        y_encoded = y_encoded.astype(np.int64)
 
         X_image, X_text = X[:, :n_image], X[:, n_image:]
         self._fit_preprocessing(X_image, X_text)
@@ -115,7 +113,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
                 },
             )
             self.net_.fit({"image": X_image, "text": X_text}, y_encoded)
-            self._after_fit(X_image, X_text, y_encoded)
+            self._after_fit()
         self.n_output_features_ = module_output_width(self.net_.module_)
         return self
 
@@ -175,5 +173,4 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         tags.transformer_tags.preserves_dtype = ["float32"]
-        tags.non_deterministic = False
         return tags

@@ -339,7 +339,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         )
         return [("refit_mixtures", refit)]
 
-    def _after_fit(self, X_image, X_text, y):
+    def _after_fit(self):
         refit = dict(self.net_.callbacks_).get("refit_mixtures")
         if refit is None or refit.mixtures_ is None:
             self.image_prototypes_ = self.text_prototypes_ = np.empty((0, self.embedding_dim))

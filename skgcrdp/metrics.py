@@ -17,8 +17,9 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_array, column_or_1d
+
+from ._steps import transforming_steps
 
 METRICS = ("map", "precision", "recall", "ndcg")
 DIRECTIONS = ("image_to_text", "text_to_image", "both")
@@ -339,6 +340,8 @@ def cross_modal_retrieval_score(
             "holds an image half and a text half of equal width."
         )
     d = Z.shape[1] // 2
+    # Each direction builds its own blocks: the text->image rows are columns
+    # of the image->text matrix, which is never held whole (bounded memory).
     halves = {"image": Z[:, :d], "text": Z[:, d:]}
     pairs = {"image_to_text": ("image", "text"), "text_to_image": ("text", "image")}
     chosen = list(pairs) if direction == "both" else [direction]
@@ -357,13 +360,9 @@ def shared_space(estimator, X):
     A Pipeline is run through every step that transforms; a final retriever
     (anything without ``transform``) receives the embedding as it is.
     """
-    steps = list(estimator.named_steps.values()) if isinstance(estimator, Pipeline) else [estimator]
     Z = X
-    for step in steps:
-        if step is None or step == "passthrough":
-            continue
-        if hasattr(step, "transform"):
-            Z = step.transform(Z)
+    for _, step in transforming_steps(estimator):
+        Z = step.transform(Z)
     return Z
 
 

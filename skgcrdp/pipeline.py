@@ -3,6 +3,7 @@
 from sklearn.pipeline import Pipeline
 
 from ._data import check_modality
+from ._steps import transforming_steps
 from .alignment import RelativeDistanceAligner
 from .gmm import GMMFeatureExtractor
 from .retrieval import CrossModalRetriever
@@ -78,11 +79,8 @@ def embed_modality(estimator, X, modality):
     (200, 64)
     """
     check_modality(modality)
-    steps = list(estimator.named_steps.items()) if isinstance(estimator, Pipeline) else [("", estimator)]
     Z = X
-    for name, step in steps:
-        if step is None or step == "passthrough" or not hasattr(step, "transform"):
-            continue
+    for name, step in transforming_steps(estimator):
         if not hasattr(step, "transform_modality"):
             raise TypeError(
                 f"Step {name!r} ({type(step).__name__}) transforms paired data only; "

@@ -255,10 +255,9 @@ class CrossModalRetriever(BaseEstimator):
         check_is_fitted(self)
         X, _, _ = validate_cross_modal(self, X, reset=False)
         labels = self.gallery_labels_[OTHER[self.query_modality]]
-        indices = self.kneighbors(X, n_neighbors=1, return_distance=False)
         if labels is None:
             raise ValueError("The gallery was stored without classes: pass y to fit to predict.")
-        return labels[indices[:, 0]]
+        return labels[self.kneighbors(X, n_neighbors=1, return_distance=False)[:, 0]]
 
     def score(self, X, y):
         """Mean of image->text and text->image mAP@all among the given pairs.

@@ -188,3 +188,20 @@ def test_grid_search_without_scoring_and_cross_val_score(wikipedia):
     scores = cross_val_score(pipe, X, y, cv=cv, scoring=map_scorer)
     default = cross_val_score(pipe, X, y, cv=cv)
     np.testing.assert_allclose(scores, default)
+
+
+def test_nested_pipelines_embed_one_modality(fitted, synthetic):
+    X, y, n_image = synthetic
+    nested = Pipeline([("embed", fitted[:-1]), ("retrieve", fitted[-1])])
+    np.testing.assert_array_equal(
+        embed_modality(nested, X[:, :n_image], "image"), embed_modality(fitted, X[:, :n_image], "image")
+    )
+    assert nested.score(X, y) == fitted.score(X, y)
+
+
+def test_step_without_one_modality_is_named_inside_nested_pipeline(synthetic):
+    X, y, n_image = synthetic
+    inner = make_pipeline(StandardScaler(), GMMFeatureExtractor(n_image, **FAST))
+    outer = Pipeline([("prep", inner)]).fit(X, y)
+    with pytest.raises(TypeError, match="'prep__standardscaler'"):
+        embed_modality(outer, X[:, :n_image], "image")

@@ -239,8 +239,14 @@ class MultiPositiveContrastiveLoss(nn.Module):
         self.mixtures = None
 
     def set_mixtures(self, image, text, component_labels):
-        """Store mixtures as ``(means, variances, weights)`` tensors per modality."""
+        """Store mixtures as ``(means, variances, weights)`` tensors per modality.
+
+        The prototypes (unit-length means of both modalities) and their
+        labels are put together here, once per refit, not once per batch.
+        """
         self.mixtures = {"image": image, "text": text, "labels": component_labels}
+        self.prototypes = F.normalize(torch.cat([image[0], text[0]]), dim=1)
+        self.prototype_labels = torch.cat([component_labels, component_labels])
 
     def forward(self, y_pred, y_true):
         z_image, z_text = y_pred
@@ -256,13 +262,12 @@ class MultiPositiveContrastiveLoss(nn.Module):
                 )
                 for z, modality in ((z_image, "image"), (z_text, "text"))
             ]
-        prototypes = torch.cat([self.mixtures["image"][0], self.mixtures["text"][0]])
         return multi_positive_contrastive_loss(
             z_image,
             z_text,
             labels,
-            prototypes=F.normalize(prototypes, dim=1),
-            prototype_labels=torch.cat([component_labels, component_labels]),
+            prototypes=self.prototypes,
+            prototype_labels=self.prototype_labels,
             prototype_responsibilities=torch.cat(resp, dim=1),
             prototype_weight=self.prototype_weight,
             **options,
