@@ -57,8 +57,43 @@ def _tie_groups(sorted_scores):
     return first, last
 
 
+def _average_precision_at_all(scores, y_query, gallery_columns):
+    """Per-query AP@all of one block, by sorting scores instead of ranking them.
+
+    For a relevant item with score ``s``, ``rank`` counts the gallery items
+    scoring at least ``s`` and ``hits`` the relevant ones among them, so a
+    tied group counts as ranked before each of its members, as in
+    ``label_ranking_average_precision_score``. Both counts come from binary
+    searches in sorted rows: one value sort per row (fast, vectorised) and
+    one of the relevant items' scores, never an argsort and never a gather
+    of the whole block.
+    """
+    n_gallery = scores.shape[1]
+    values = np.full(scores.shape[0], np.nan)
+    ordered = np.sort(scores, axis=1)
+    for label in np.unique(y_query):
+        rows = np.flatnonzero(y_query == label)
+        columns = gallery_columns.get(label)
+        if columns is None:
+            continue
+        relevant = np.sort(scores[np.ix_(rows, columns)], axis=1)
+        rank = np.empty(relevant.shape)
+        for i, row in enumerate(rows):
+            rank[i] = n_gallery - np.searchsorted(ordered[row], relevant[i], side="left")
+        # Relevant items ranked at or above each one: n - j for the j-th
+        # smallest, unless it ties with others.
+        hits = np.broadcast_to(np.arange(columns.size, 0, -1, dtype=np.float64), relevant.shape)
+        tied = np.flatnonzero((relevant[:, 1:] == relevant[:, :-1]).any(axis=1))
+        if tied.size:
+            hits = hits.copy()
+            for i in tied:
+                hits[i] = columns.size - np.searchsorted(relevant[i], relevant[i], side="left")
+        values[rows] = (hits / rank).sum(axis=1) / columns.size
+    return values
+
+
 def _block_values(metric, k, scores, relevant):
-    """Per-query metric values for one block; NaN where undefined."""
+    """Per-query metric values for one block (argsort path); NaN where undefined."""
     n_gallery = scores.shape[1]
     order = np.argsort(-scores, axis=1, kind="stable")
     sorted_scores = np.take_along_axis(scores, order, axis=1)
@@ -92,10 +127,18 @@ def _block_values(metric, k, scores, relevant):
     return np.where(n_relevant > 0, values, np.nan)
 
 
-def _mean_over_blocks(metric, k, blocks):
+def _mean_over_blocks(metric, k, blocks, y_gallery):
+    """Mean of a metric over blocks of ``(scores, y_query)``; warns on undefined queries."""
+    if metric == "map" and k is None:
+        gallery_columns = {
+            label: np.flatnonzero(y_gallery == label) for label in np.unique(y_gallery)
+        }
     total, count, n_undefined = 0.0, 0, 0
-    for scores, relevant in blocks:
-        values = _block_values(metric, k, scores, relevant)
+    for scores, y_query in blocks:
+        if metric == "map" and k is None:
+            values = _average_precision_at_all(scores, y_query, gallery_columns)
+        else:
+            values = _block_values(metric, k, scores, y_query[:, None] == y_gallery[None, :])
         defined = ~np.isnan(values)
         total += values[defined].sum()
         count += int(defined.sum())
@@ -126,11 +169,8 @@ def _check_labels_and_scores(y_query, y_gallery, scores):
 def _score_matrix_metric(metric, y_query, y_gallery, scores, k, block_size):
     y_query, y_gallery, scores = _check_labels_and_scores(y_query, y_gallery, scores)
     step = _block_rows(scores.shape[1], block_size)
-    blocks = (
-        (scores[i : i + step], y_query[i : i + step, None] == y_gallery[None, :])
-        for i in range(0, scores.shape[0], step)
-    )
-    return _mean_over_blocks(metric, k, blocks)
+    blocks = ((scores[i : i + step], y_query[i : i + step]) for i in range(0, scores.shape[0], step))
+    return _mean_over_blocks(metric, k, blocks, y_gallery)
 
 
 def mean_average_precision(y_query, y_gallery, scores, *, k=None, block_size=None):
@@ -289,11 +329,11 @@ def embedding_retrieval_score(
     blocks = (
         (
             similarity(Z_query[i : i + step], Z_gallery, similarity_metric),
-            y_query[i : i + step, None] == y_gallery[None, :],
+            y_query[i : i + step],
         )
         for i in range(0, Z_query.shape[0], step)
     )
-    return _mean_over_blocks(metric, k, blocks)
+    return _mean_over_blocks(metric, k, blocks, y_gallery)
 
 
 def cross_modal_retrieval_score(
