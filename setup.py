@@ -41,7 +41,7 @@ setup(
         "plot": ["matplotlib>=3.6"],
         "docs": ["matplotlib>=3.6"],
     },
-    entry_points={"console_scripts": ["skgcrdp-demo=skgcrdp.__main__:main"]},
+    entry_points={"console_scripts": ["skgcrdp-benchmark=skgcrdp.benchmark.__main__:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Intended Audience :: Science/Research",

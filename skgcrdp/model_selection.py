@@ -31,7 +31,8 @@ class ClassDisjointSplit(BaseCrossValidator):
         class with fewer pairs keeps all it has.
     random_state : int, RandomState instance or None, default=None
         Seed of the class draws and shot sampling; an int gives the same
-        splits at every call of :meth:`split`.
+        splits at every call of :meth:`split`, and the same seen/unseen
+        classes whatever ``n_shots`` is.
 
     Examples
     --------
@@ -42,7 +43,7 @@ class ClassDisjointSplit(BaseCrossValidator):
     >>> for train, test in cv.split(np.zeros((20, 2)), y):
     ...     print(np.unique(y[train]), np.unique(y[test]), len(train), len(test))
     [0 1] [2 3] 4 10
-    [0 3] [1 2] 4 10
+    [1 3] [0 2] 4 10
     """
 
     def __init__(self, n_splits=5, *, test_size=0.5, n_shots=None, random_state=None):
@@ -98,8 +99,10 @@ class ClassDisjointSplit(BaseCrossValidator):
         classes = np.unique(y)
         n_test = self._n_test_classes(classes.size)
         rng = check_random_state(self.random_state)
-        for _ in range(self.n_splits):
-            permuted = rng.permutation(classes)
+        # All class draws come before any shot sampling, so that the same
+        # random_state gives the same seen/unseen classes for every n_shots.
+        permutations = [rng.permutation(classes) for _ in range(self.n_splits)]
+        for permuted in permutations:
             test_classes, train_classes = permuted[:n_test], permuted[n_test:]
             test = np.flatnonzero(np.isin(y, test_classes))
             train = []

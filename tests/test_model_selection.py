@@ -36,6 +36,18 @@ def test_same_seed_same_splits():
         np.testing.assert_array_equal(te_a, te_b)
 
 
+def test_n_shots_keeps_the_class_draws():
+    # K-shot episodes must hold the same seen/unseen classes as K=all ones,
+    # so that results per K compare like with like.
+    y = np.repeat(np.arange(8), 6)
+    full = ClassDisjointSplit(4, random_state=3).split(None, y)
+    few = ClassDisjointSplit(4, n_shots=2, random_state=3).split(None, y)
+    for (tr_full, te_full), (tr_few, te_few) in zip(full, few):
+        np.testing.assert_array_equal(te_full, te_few)
+        assert set(y[tr_few]) == set(y[tr_full])
+        assert set(tr_few) < set(tr_full)
+
+
 @pytest.mark.parametrize("test_size", [1, 0.1, 4, 0.9])
 def test_too_few_classes_on_either_side(test_size):
     y = np.repeat(np.arange(5), 4)

@@ -1,0 +1,93 @@
+"""Data sets the benchmark runs on: the embedded one or a user's file."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._data import check_split
+from ..datasets import load_wikipedia
+
+WIKIPEDIA = "wikipedia"
+
+
+@dataclass(frozen=True)
+class BenchmarkData:
+    """Paired features ``X = [image | text]``, labels ``y`` and the split."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    n_image_features: int
+
+    @property
+    def n_text_features(self):
+        return self.X.shape[1] - self.n_image_features
+
+
+def load_benchmark_data(source=WIKIPEDIA, label_column="label"):
+    """Load the embedded Wikipedia data or a user's ``.npz`` or ``.csv`` file.
+
+    Parameters
+    ----------
+    source : str or path, default="wikipedia"
+        ``"wikipedia"``: the embedded benchmark. A ``.npz`` file must hold
+        arrays ``X`` (image columns first), ``y`` and ``n_image_features``.
+        A ``.csv`` file must hold image columns named ``img__*``, text
+        columns named ``txt__*`` and a label column.
+    label_column : str, default="label"
+        Name of the label column of a CSV file.
+
+    Returns
+    -------
+    data : BenchmarkData
+    """
+    if str(source) == WIKIPEDIA:
+        X, y = load_wikipedia(return_X_y=True)
+        return BenchmarkData("Wikipedia (Rasiwasia et al., 2010)", X, y, 128)
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No data set {str(source)!r}: give 'wikipedia' or the path of a .npz or .csv file."
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        X, y, n_image = _from_npz(path)
+    elif suffix == ".csv":
+        X, y, n_image = _from_csv(path, label_column)
+    else:
+        raise ValueError(f"{path} is neither a .npz nor a .csv file.")
+    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"{path}: X must be 2-D and y 1-D with one label per row; got X {X.shape}, y {y.shape}."
+        )
+    check_split(n_image, X.shape[1])
+    return BenchmarkData(path.name, X, y, n_image)
+
+
+def _from_npz(path):
+    with np.load(path, allow_pickle=False) as archive:
+        missing = {"X", "y", "n_image_features"} - set(archive.files)
+        if missing:
+            raise ValueError(
+                f"{path} lacks the arrays {sorted(missing)}; it must hold X, y and n_image_features."
+            )
+        return archive["X"], archive["y"], int(archive["n_image_features"])
+
+
+def _from_csv(path, label_column):
+    frame = pd.read_csv(path)
+    if label_column not in frame.columns:
+        raise ValueError(f"{path} has no label column {label_column!r} (see --label-column).")
+    image = [c for c in frame.columns if str(c).startswith("img__")]
+    text = [c for c in frame.columns if str(c).startswith("txt__")]
+    other = [c for c in frame.columns if c not in image and c not in text and c != label_column]
+    if not image or not text or other:
+        raise ValueError(
+            f"{path}: besides {label_column!r}, every column must be named img__* (image) or "
+            f"txt__* (text); found {len(image)} image, {len(text)} text and other columns "
+            f"{other[:5]}."
+        )
+    X = frame[image + text].to_numpy(dtype=np.float64)
+    return X, frame[label_column].to_numpy(), len(image)

@@ -1,0 +1,148 @@
+"""The methods the benchmark compares: GCRDP, its ablations and baselines.
+
+Each method is a factory of a fit/transform estimator that maps paired
+``X = [image | text]`` to a shared space ``[image half | text half]``; the
+benchmark scores every one of them with the same retrieval metric.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+from sklearn.cross_decomposition import CCA, PLSCanonical
+
+from ..baselines import CrossDecompositionEmbedder, RandomProjectionEmbedder
+from ..pipeline import make_gcrdp_pipeline
+
+# Width of the linear baselines: the smaller modality caps CCA and PLS, and
+# on Wikipedia (10 text features) 10 is that cap.
+MAX_LINEAR_COMPONENTS = 10
+
+
+@dataclass(frozen=True)
+class Method:
+    """One compared method.
+
+    ``kind`` is ``"GCRDP"`` (the default pipeline), ``"ablation"`` (the
+    pipeline with a part switched off), ``"baseline"`` or ``"chance"``;
+    ``build(context)`` returns an unfitted embedder.
+    """
+
+    name: str
+    kind: str
+    description: str
+    build: Callable
+
+
+@dataclass(frozen=True)
+class EpisodeContext:
+    """What a method's factory may depend on in one episode."""
+
+    n_image_features: int
+    n_text_features: int
+    n_pairs: int
+    seed: int
+    device: str
+    gcrdp_params: dict
+
+    @property
+    def linear_width(self):
+        width = min(MAX_LINEAR_COMPONENTS, self.n_image_features, self.n_text_features)
+        # PLS and CCA need more pairs than components.
+        return max(1, min(width, self.n_pairs - 1))
+
+
+def _gcrdp(**switches):
+    def build(ctx):
+        params = dict(ctx.gcrdp_params)
+        if switches.get("align") == "passthrough":
+            # A removed aligner takes no parameters.
+            params = {k: v for k, v in params.items() if not k.startswith("align__")}
+        params.update(switches)
+        pipeline = make_gcrdp_pipeline(
+            ctx.n_image_features, random_state=ctx.seed, device=ctx.device, **params
+        )
+        return pipeline[:-1]
+
+    return build
+
+
+def _supervised_contrastive(ctx):
+    # The same encoders and training as GCRDP's extractor, trained with the
+    # plain SupCon loss: class-level positives only, no pair term, no mixtures.
+    return _gcrdp(
+        align="passthrough", extract__prototype_weight=0.0, extract__instance_weight=0.0
+    )(ctx)
+
+
+def _cross_decomposition(estimator):
+    def build(ctx):
+        return CrossDecompositionEmbedder(
+            ctx.n_image_features, estimator(n_components=ctx.linear_width, max_iter=1000)
+        )
+
+    return build
+
+
+def _random_projection(ctx):
+    return RandomProjectionEmbedder(
+        ctx.n_image_features, n_components=ctx.linear_width, random_state=ctx.seed
+    )
+
+
+METHODS = {
+    m.name: m
+    for m in [
+        Method("GCRDP", "GCRDP", "default pipeline: GMM extractor + RDP aligner", _gcrdp()),
+        Method(
+            "GCRDP w/o prototypes",
+            "ablation",
+            "extractor without GMM prototypes (prototype_weight=0)",
+            _gcrdp(extract__prototype_weight=0.0),
+        ),
+        Method(
+            "GCRDP w/o alignment",
+            "ablation",
+            "no relative-distance aligner (align='passthrough')",
+            _gcrdp(align="passthrough"),
+        ),
+        Method(
+            "contrastive encoders",
+            "ablation",
+            "neither: plain multi-positive contrastive encoders",
+            _gcrdp(align="passthrough", extract__prototype_weight=0.0),
+        ),
+        Method(
+            "PLS",
+            "baseline",
+            "PLSCanonical on standardised inputs",
+            _cross_decomposition(PLSCanonical),
+        ),
+        Method("CCA", "baseline", "CCA on standardised inputs", _cross_decomposition(CCA)),
+        Method(
+            "SupCon MLP",
+            "baseline",
+            "two-tower MLP trained by supervised contrastive loss (skorch)",
+            _supervised_contrastive,
+        ),
+        Method(
+            "random projection",
+            "chance",
+            "unrelated Gaussian projections of each modality",
+            _random_projection,
+        ),
+    ]
+}
+
+
+def resolve_methods(names=None):
+    """The :class:`Method` objects for ``names`` (all, in table order, for None)."""
+    if names is None:
+        return list(METHODS.values())
+    unknown = [n for n in names if n not in METHODS]
+    if unknown:
+        raise ValueError(
+            f"Unknown method(s) {unknown}; choose from {list(METHODS)}."
+        )
+    if not names:
+        raise ValueError(f"No method given; choose from {list(METHODS)}.")
+    return [METHODS[n] for n in dict.fromkeys(names)]

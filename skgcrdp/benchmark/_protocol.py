@@ -1,0 +1,205 @@
+"""The few-shot protocol: class-disjoint episodes, K pairs per seen class."""
+
+import time
+import traceback
+import warnings
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+
+from .._training import resolve_device
+from ..metrics import cross_modal_retrieval_score
+from ..model_selection import ClassDisjointSplit
+from ._datasets import BenchmarkData, load_benchmark_data
+from ._memory import PeakMemory
+from ._methods import EpisodeContext, resolve_methods
+from ._progress import Progress
+
+DIRECTIONS = ("image_to_text", "text_to_image")
+
+
+def shots_label(shots):
+    """Row label of a K: ``"all"`` or the number of pairs per class."""
+    return "all" if shots is None else str(shots)
+
+
+def _check_shots(shots):
+    shots = list(shots)
+    if not shots:
+        raise ValueError("Give at least one K (pairs per seen class), or None for all pairs.")
+    for k in shots:
+        if k is not None and (isinstance(k, bool) or not isinstance(k, Integral) or k < 1):
+            raise ValueError(f"K (pairs per seen class) must be a positive int or None, got {k!r}.")
+    return list(dict.fromkeys(shots))
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def run_benchmark(
+    data="wikipedia",
+    *,
+    shots=(None, 5),
+    n_episodes=5,
+    methods=None,
+    test_size=0.5,
+    device="auto",
+    random_state=0,
+    gcrdp_params=None,
+    label_column="label",
+    progress=True,
+):
+    """Run the few-shot cross-modal benchmark; one row per (K, episode, method).
+
+    In each episode a random ``test_size`` share of the classes is *unseen*
+    and the rest *seen*. Every method is fitted on the seen classes' pairs
+    (all of them, or ``K`` per class), embeds every unseen pair, and is
+    scored by mAP@all image->text and text->image over the unseen pairs.
+    All methods see the same episodes, and for every K the episodes hold the
+    same seen and unseen classes (only the pairs kept per class differ).
+
+    Parameters
+    ----------
+    data : "wikipedia", path or BenchmarkData, default="wikipedia"
+        The embedded Wikipedia data, or a ``.npz``/``.csv`` file (see
+        :func:`load_benchmark_data`).
+    shots : iterable of int or None, default=(None, 5)
+        Pairs per seen class; None keeps all.
+    n_episodes : int, default=5
+        Class-disjoint episodes per K.
+    methods : list of str, default=None
+        Names from :data:`METHODS`; None runs all.
+    test_size : float or int, default=0.5
+        Unseen share (or number) of classes per episode.
+    device : str, default="auto"
+        Torch device of the trained methods.
+    random_state : int, default=0
+        Seeds the episodes; episode ``e`` seeds its models with
+        ``random_state + e``.
+    gcrdp_params : dict, default=None
+        ``make_gcrdp_pipeline`` parameters (e.g. ``{"extract__max_epochs":
+        5}``) for GCRDP, its ablations and the SupCon MLP, which share the
+        extractor.
+    label_column : str, default="label"
+        Label column of a CSV ``data`` file.
+    progress : bool, default=True
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        Columns ``K, episode, method, kind, image_to_text, text_to_image,
+        mean, fit_seconds, peak_memory_mib, n_train_pairs, n_test_pairs,
+        error`` (and ``peak_gpu_memory_mib`` on CUDA). A method that raised
+        in an episode has NaN scores and the exception in ``error``.
+    """
+    if not isinstance(data, BenchmarkData):
+        data = load_benchmark_data(data, label_column)
+    shots = _check_shots(shots)
+    n_episodes = _check_int("n_episodes", n_episodes, 1)
+    random_state = _check_int("random_state", random_state, 0)
+    methods = resolve_methods(methods)
+    device = resolve_device(device)
+    gcrdp_params = dict(gcrdp_params or {})
+
+    X, y = data.X, data.y
+    _warm_up(device)
+    bar = Progress(len(shots) * n_episodes * len(methods), enabled=progress)
+    rows = []
+    for k in shots:
+        cv = ClassDisjointSplit(n_episodes, test_size=test_size, n_shots=k, random_state=random_state)
+        for episode, (seen, unseen) in enumerate(cv.split(X, y)):
+            context = EpisodeContext(
+                n_image_features=data.n_image_features,
+                n_text_features=data.n_text_features,
+                n_pairs=len(seen),
+                seed=random_state + episode,
+                device=device,
+                gcrdp_params=gcrdp_params,
+            )
+            for method in methods:
+                row = {"K": shots_label(k), "episode": episode, "method": method.name,
+                       "kind": method.kind, "n_train_pairs": len(seen), "n_test_pairs": len(unseen)}
+                row.update(_fit_and_score(method, context, X[seen], y[seen], X[unseen], y[unseen]))
+                rows.append(row)
+                bar.update(f"K={shots_label(k)} episode {episode} {method.name}")
+    results = pd.DataFrame(rows)
+    if device.startswith("cuda") and "peak_gpu_memory_mib" not in results:
+        results["peak_gpu_memory_mib"] = np.nan
+    return results
+
+
+def _warm_up(device):
+    """Pay torch's one-time start-up costs before any method is timed."""
+    from ..gmm import GMMFeatureExtractor
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((16, 4))
+    GMMFeatureExtractor(2, embedding_dim=2, hidden_dim=4, max_epochs=2, device=device,
+                        random_state=0).fit(X, np.repeat([0, 1], 8))
+
+
+def _fit_and_score(method, context, X_train, y_train, X_test, y_test):
+    row = dict.fromkeys((*DIRECTIONS, "mean", "fit_seconds", "peak_memory_mib"), np.nan)
+    row["error"] = None
+    try:
+        with warnings.catch_warnings():
+            # CCA/PLS on a handful of pairs often stop before convergence;
+            # the score says how much that matters.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            with PeakMemory(context.device) as memory:
+                model = method.build(context)
+                start = time.perf_counter()
+                model.fit(X_train, y_train)
+                row["fit_seconds"] = time.perf_counter() - start
+                Z = model.transform(X_test)
+    except Exception as exc:  # one failing method must not end a long run
+        row["error"] = f"{type(exc).__name__}: {exc}"
+        row["traceback"] = traceback.format_exc()
+        return row
+    row["peak_memory_mib"] = memory.peak_mib
+    if context.device.startswith("cuda"):
+        row["peak_gpu_memory_mib"] = memory.peak_gpu_mib
+    for direction in DIRECTIONS:
+        row[direction] = cross_modal_retrieval_score(Z, y_test, direction=direction)
+    row["mean"] = (row["image_to_text"] + row["text_to_image"]) / 2
+    return row
+
+
+def summarize(results):
+    """Mean over episodes per K and method, with the ratio to the best baseline.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        As returned by :func:`run_benchmark`.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        Indexed by ``(K, method)``: ``image_to_text``, ``text_to_image``,
+        ``mean`` (mAP, mean of both directions), ``std`` (of ``mean`` over
+        episodes), ``fit_seconds``, ``peak_memory_mib``, ``episodes``
+        (successful ones) and ``vs_best_baseline`` (``mean`` divided by the
+        best baseline's ``mean`` at that K; baselines and chance count).
+    """
+    columns = [*DIRECTIONS, "mean"]
+    grouped = results.groupby(["K", "method"], sort=False)
+    summary = grouped[columns].mean()
+    summary["std"] = grouped["mean"].std(ddof=0)
+    summary["fit_seconds"] = grouped["fit_seconds"].mean()
+    summary["peak_memory_mib"] = grouped["peak_memory_mib"].max()
+    if "peak_gpu_memory_mib" in results:
+        summary["peak_gpu_memory_mib"] = grouped["peak_gpu_memory_mib"].max()
+    summary["episodes"] = grouped["mean"].count()
+    kinds = grouped["kind"].first()
+    is_baseline = kinds.isin(["baseline", "chance"])
+    best = summary["mean"].where(is_baseline).groupby(level="K", sort=False).transform("max")
+    summary["vs_best_baseline"] = summary["mean"] / best
+    summary.insert(0, "kind", kinds)
+    return summary

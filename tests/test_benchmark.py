@@ -1,0 +1,209 @@
+import io
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skgcrdp.benchmark import (
+    METHODS,
+    BenchmarkData,
+    Method,
+    format_markdown,
+    load_benchmark_data,
+    run_benchmark,
+    summarize,
+)
+from skgcrdp.benchmark import __main__ as cli
+from skgcrdp.benchmark._memory import PeakMemory
+from skgcrdp.benchmark._progress import Progress
+from skgcrdp.benchmark._report import PLOT_HINT
+
+
+def test_small_real_run_gcrdp_beats_chance_and_plain_mlp():
+    # The benchmark's own protocol on Wikipedia, shortened: 2 episodes,
+    # all pairs, 10 extractor epochs. Methods fitted side by side in one run.
+    results = run_benchmark(
+        shots=[None],
+        n_episodes=2,
+        methods=["GCRDP", "SupCon MLP", "random projection"],
+        gcrdp_params={"extract__max_epochs": 10, "align__max_epochs": 3},
+        progress=False,
+    )
+    assert results["error"].isna().all()
+    scores = results.pivot(index="episode", columns="method", values="mean")
+    for baseline in ("SupCon MLP", "random projection"):
+        margin = scores["GCRDP"] - scores[baseline]
+        assert (margin > 0).all(), (baseline, scores)
+        assert margin.mean() > 0.01, (baseline, scores)
+    summary = summarize(results)
+    assert summary.loc[("all", "GCRDP"), "vs_best_baseline"] > 1.0
+
+
+def test_episodes_are_shared_by_methods_and_values_of_k():
+    results = run_benchmark(
+        shots=[None, 3], n_episodes=2, methods=["PLS", "random projection"], progress=False
+    )
+    assert len(results) == 2 * 2 * 2
+    # Same unseen classes whatever K: the test folds have the same size.
+    test_sizes = results.pivot_table(index="episode", columns="K", values="n_test_pairs")
+    np.testing.assert_array_equal(test_sizes["all"], test_sizes["3"])
+    assert (results.loc[results["K"] == "3", "n_train_pairs"] == 15).all()
+    # Seeded: the same call gives the same numbers.
+    again = run_benchmark(
+        shots=[None, 3], n_episodes=2, methods=["PLS", "random projection"], progress=False
+    )
+    np.testing.assert_allclose(results["mean"], again["mean"])
+
+
+def _frame(rows):
+    return pd.DataFrame(
+        [dict(zip(["K", "episode", "method", "kind", "mean"], r)) for r in rows]
+    ).assign(image_to_text=lambda d: d["mean"], text_to_image=lambda d: d["mean"],
+             fit_seconds=1.0, peak_memory_mib=2.0, error=None)
+
+
+def test_summary_ratio_is_to_the_best_baseline_of_the_same_k():
+    results = _frame([
+        ("all", 0, "GCRDP", "GCRDP", 0.30), ("all", 1, "GCRDP", "GCRDP", 0.34),
+        ("all", 0, "PLS", "baseline", 0.28), ("all", 1, "PLS", "baseline", 0.28),
+        ("all", 0, "rand", "chance", 0.20), ("all", 1, "rand", "chance", 0.20),
+        ("5", 0, "GCRDP", "GCRDP", 0.20), ("5", 0, "PLS", "baseline", 0.25),
+        ("5", 0, "rand", "chance", 0.10),
+    ])
+    summary = summarize(results)
+    assert summary.loc[("all", "GCRDP"), "mean"] == pytest.approx(0.32)
+    assert summary.loc[("all", "GCRDP"), "std"] == pytest.approx(0.02)
+    assert summary.loc[("all", "GCRDP"), "vs_best_baseline"] == pytest.approx(0.32 / 0.28)
+    assert summary.loc[("5", "GCRDP"), "vs_best_baseline"] == pytest.approx(0.8)
+    assert summary.loc[("5", "PLS"), "vs_best_baseline"] == pytest.approx(1.0)
+    table = format_markdown(summary)
+    assert "**0.3200**" in table and "**0.2500**" in table
+
+
+def test_a_failing_method_is_reported_not_fatal(monkeypatch):
+    def broken(context):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(METHODS, "broken", Method("broken", "baseline", "fails", broken))
+    results = run_benchmark(shots=[5], n_episodes=1, methods=["broken", "PLS"], progress=False)
+    failed = results.set_index("method").loc["broken"]
+    assert "RuntimeError: boom" in failed["error"] and np.isnan(failed["mean"])
+    assert results.set_index("method").loc["PLS", "mean"] > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"methods": ["GCRDP", "nope"]}, "Unknown method"),
+        ({"methods": []}, "No method"),
+        ({"shots": [0]}, "positive int"),
+        ({"shots": []}, "at least one K"),
+        ({"n_episodes": 0}, "n_episodes"),
+        ({"random_state": None}, "random_state"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        run_benchmark(**{"shots": [5], "n_episodes": 1, "progress": False, **kwargs})
+
+
+@pytest.fixture
+def small_data(wikipedia):
+    X, y = wikipedia
+    keep = np.flatnonzero(np.isin(y, [1, 2, 3, 4]))[::4]
+    return X[keep], y[keep]
+
+
+def test_npz_and_csv_files_load_like_the_arrays(tmp_path, small_data):
+    X, y = small_data
+    np.savez(tmp_path / "d.npz", X=X, y=y, n_image_features=128)
+    frame = pd.DataFrame(X, columns=[f"img__{i}" for i in range(128)] + [f"txt__{i}" for i in range(10)])
+    frame.insert(0, "topic", y)
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    for data in (load_benchmark_data(tmp_path / "d.npz"),
+                 load_benchmark_data(tmp_path / "d.csv", label_column="topic")):
+        np.testing.assert_allclose(data.X, X)
+        np.testing.assert_array_equal(data.y, y)
+        assert (data.n_image_features, data.n_text_features) == (128, 10)
+
+
+def test_bad_data_files_are_named(tmp_path, small_data):
+    X, y = small_data
+    with pytest.raises(FileNotFoundError, match="wikipedia"):
+        load_benchmark_data(tmp_path / "missing.npz")
+    np.savez(tmp_path / "nosplit.npz", X=X, y=y)
+    with pytest.raises(ValueError, match="n_image_features"):
+        load_benchmark_data(tmp_path / "nosplit.npz")
+    np.savez(tmp_path / "wide.npz", X=X, y=y, n_image_features=138)
+    with pytest.raises(ValueError, match="outside the feature range"):
+        load_benchmark_data(tmp_path / "wide.npz")
+    pd.DataFrame({"a": [1.0], "txt__0": [1.0], "label": [0]}).to_csv(tmp_path / "cols.csv", index=False)
+    with pytest.raises(ValueError, match="img__"):
+        load_benchmark_data(tmp_path / "cols.csv")
+    with pytest.raises(ValueError, match="no label column"):
+        load_benchmark_data(tmp_path / "cols.csv", label_column="class")
+    (tmp_path / "d.txt").write_text("x")
+    with pytest.raises(ValueError, match="neither"):
+        load_benchmark_data(tmp_path / "d.txt")
+
+
+def test_command_line_writes_table_csv_markdown_and_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "out"
+    summary = cli.main(["--episodes", "2", "--shots", "all", "5", "--methods", "PLS",
+                        "random projection", "--output", str(out), "--quiet"])
+    printed = capsys.readouterr().out
+    assert "PLS" in printed and "vs best baseline" in printed
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 2 * 2 * 2 and set(results["K"].astype(str)) == {"all", "5"}
+    markdown = (out / "results.md").read_text()
+    assert "| K | method |" in markdown and "results.png" in markdown
+    assert "--episodes 2" in markdown
+    assert (out / "results.png").stat().st_size > 1000
+    assert list(summary.index.get_level_values("K").unique()) == ["all", "5"]
+
+
+def test_without_matplotlib_the_run_ends_with_a_hint(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    cli.main(["--episodes", "1", "--shots", "5", "--methods", "PLS", "--output",
+              str(tmp_path), "--quiet"])
+    assert PLOT_HINT in capsys.readouterr().out
+    assert not (tmp_path / "results.png").exists()
+    assert (tmp_path / "results.md").exists()
+
+
+@pytest.mark.parametrize("argv", [["--shots", "none"], ["--shots", "0"], ["--param", "novalue"]])
+def test_command_line_rejects_bad_values(argv, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    assert "error" in capsys.readouterr().err
+
+
+def test_param_values_are_parsed():
+    assert cli._param("extract__max_epochs=5") == ("extract__max_epochs", 5)
+    assert cli._param("align=passthrough") == ("align", "passthrough")
+
+
+def test_peak_memory_sees_a_large_allocation():
+    with PeakMemory() as memory:
+        block = np.ones((64, 2**20 // 8)) * 2.0  # 64 MiB, touched
+        block.sum()
+    del block
+    if np.isnan(memory.peak_mib):
+        pytest.skip("resident memory is not readable here")
+    assert memory.peak_mib > 40
+
+
+def test_progress_prints_one_line_per_run_off_a_terminal():
+    stream = io.StringIO()
+    bar = Progress(3, stream=stream)
+    for name in "abc":
+        bar.update(name)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3 and lines[-1].startswith("[" + "#" * 24 + "] 3/3")
+
+
+def test_benchmark_data_knows_its_text_width(small_data):
+    X, y = small_data
+    assert BenchmarkData("d", X, y, 100).n_text_features == 38
