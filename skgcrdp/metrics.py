@@ -93,29 +93,49 @@ def _average_precision_at_all(scores, y_query, gallery_columns):
 
 
 def _block_values(metric, k, scores, relevant):
-    """Per-query metric values for one block (argsort path); NaN where undefined."""
+    """Per-query @k metric values for one block; NaN where undefined.
+
+    Only the top ``k`` of each row are ordered: a partition finds each row's
+    k-th score ``v``; items scoring above ``v`` are all in the top k and
+    their tie groups are whole, so they are sorted among themselves; the tie
+    group at ``v`` straddles the cut-off and is counted from the full row
+    (its size and its relevant members), which gives the same values as a
+    full sort with scikit-learn's tie handling.
+    """
     n_gallery = scores.shape[1]
-    order = np.argsort(-scores, axis=1, kind="stable")
-    sorted_scores = np.take_along_axis(scores, order, axis=1)
-    rel = np.take_along_axis(relevant, order, axis=1)
+    kk = min(k, n_gallery)
+    n_relevant = relevant.sum(axis=1).astype(np.float64)
+    top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+    top_scores = np.take_along_axis(scores, top, axis=1)
+    kth = top_scores.min(axis=1, keepdims=True)
+    at_kth = scores == kth
+    n_tie = at_kth.sum(axis=1).astype(np.float64)
+    rel_tie = (at_kth & relevant).sum(axis=1).astype(np.float64)
+
+    order = np.argsort(-top_scores, axis=1, kind="stable")
+    sorted_scores = np.take_along_axis(top_scores, order, axis=1)
+    rel = np.take_along_axis(np.take_along_axis(relevant, top, axis=1), order, axis=1)
+    above = sorted_scores > kth
+    n_above = above.sum(axis=1)
+    rel_above = (rel & above).sum(axis=1).astype(np.float64)
     first, last = _tie_groups(sorted_scores)
-    cum_rel = np.cumsum(rel, axis=1, dtype=np.float64)
-    n_relevant = cum_rel[:, -1]
-    kk = n_gallery if k is None else min(k, n_gallery)
+    cum_rel = np.cumsum(rel & above, axis=1, dtype=np.float64)
 
     if metric == "map":
-        # Relevant items ranked at or above each item's whole tie group.
+        # Items above the k-th score: relevant ones ranked at or above their
+        # whole tie group. The group at the k-th score counts only when it
+        # ends exactly at position k.
         hits = np.take_along_axis(cum_rel, last, axis=1)
-        rank = last + 1.0
-        precision = np.where(rel & (rank <= kk), hits / rank, 0.0)
-        denominator = n_relevant if k is None else np.minimum(n_relevant, kk)
-        values = precision.sum(axis=1) / np.maximum(denominator, 1)
+        precision = np.where(rel & above, hits / (last + 1.0), 0.0).sum(axis=1)
+        closes = n_above + n_tie == kk
+        precision += np.where(closes, rel_tie * (rel_above + rel_tie) / kk, 0.0)
+        values = precision / np.maximum(np.minimum(n_relevant, kk), 1)
     else:
         # Expected gain of each position under a random order of its tie group.
         group_rel = np.take_along_axis(cum_rel, last, axis=1) - np.where(
             first > 0, np.take_along_axis(cum_rel, np.maximum(first - 1, 0), axis=1), 0.0
         )
-        gain = (group_rel / (last - first + 1.0))[:, :kk]
+        gain = np.where(above, group_rel / (last - first + 1.0), (rel_tie / n_tie)[:, None])
         if metric == "precision":
             values = gain.sum(axis=1) / kk
         elif metric == "recall":

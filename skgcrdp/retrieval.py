@@ -7,13 +7,10 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
+from . import _faiss_index
 from ._data import check_modality, validate_cross_modal
-from .metrics import (
-    _BLOCK_ELEMENTS,
-    cross_modal_retrieval_score,
-    normalize_rows,
-    similarity,
-)
+from ._search import QUERY_BLOCK, exact_top_k
+from .metrics import cross_modal_retrieval_score, normalize_rows
 
 OTHER = {"image": "text", "text": "image"}
 
@@ -28,8 +25,12 @@ class CrossModalRetriever(BaseEstimator):
     :meth:`score` the mean of image->text and text->image mAP@all among the
     pairs it is given, so that ``GridSearchCV`` needs no ``scoring=``.
 
-    Search is exact and runs over blocks of queries, so memory stays
-    bounded by the block size, never ``n_queries x n_gallery``.
+    The default search is exact: blocks of queries against tiles of the
+    gallery, each query keeping its best ``k`` so far, so memory stays
+    bounded by the block size, never ``n_queries x n_gallery``, and the
+    cost is close to that of the matrix products (docs/performance.md).
+    ``algorithm="faiss"`` searches an approximate inverted-file index
+    instead, for very large galleries.
 
     Parameters
     ----------
@@ -41,7 +42,16 @@ class CrossModalRetriever(BaseEstimator):
         Default modality of the queries of :meth:`kneighbors` and
         :meth:`predict`; the gallery is the other modality.
     block_size : int, default=None
-        Queries per block; None keeps blocks near 4 million similarities.
+        Queries per block of the exact search; None uses 1024.
+    algorithm : {"brute", "faiss"}, default="brute"
+        ``"brute"``: exact search. ``"faiss"``: an approximate
+        ``IndexIVFFlat`` from faiss (``pip install faiss-cpu``), built at
+        fit; ties and the last few neighbours may differ from the exact
+        ones (measure recall@k on your data).
+    index_params : dict, default=None
+        Parameters of the faiss index: ``nlist`` (coarse clusters) and
+        ``nprobe`` (clusters visited per query; higher is more exact and
+        slower). Ignored by ``"brute"``.
 
     Attributes
     ----------
@@ -54,6 +64,8 @@ class CrossModalRetriever(BaseEstimator):
         embeddings of each modality (unit rows for ``metric="cosine"``).
     gallery_labels_ : dict
         Class of each stored item per modality (None where unknown).
+    indexes_ : dict
+        With ``algorithm="faiss"``: the faiss index of each stored gallery.
 
     See Also
     --------
@@ -78,13 +90,18 @@ class CrossModalRetriever(BaseEstimator):
         "metric": [StrOptions({"cosine", "dot", "euclidean"})],
         "query_modality": [StrOptions({"image", "text"})],
         "block_size": [Interval(Integral, 1, None, closed="left"), None],
+        "algorithm": [StrOptions({"brute", "faiss"})],
+        "index_params": [dict, None],
     }
 
-    def __init__(self, n_neighbors=10, *, metric="cosine", query_modality="image", block_size=None):
+    def __init__(self, n_neighbors=10, *, metric="cosine", query_modality="image", block_size=None,
+                 algorithm="brute", index_params=None):
         self.n_neighbors = n_neighbors
         self.metric = metric
         self.query_modality = query_modality
         self.block_size = block_size
+        self.algorithm = algorithm
+        self.index_params = index_params
 
     def _prepare(self, Z):
         Z = np.asarray(Z, dtype=np.float32 if Z.dtype == np.float32 else np.float64)
@@ -109,7 +126,13 @@ class CrossModalRetriever(BaseEstimator):
         self.n_image_features_ = n_image
         self.galleries_ = {"image": self._prepare(X[:, :n_image]), "text": self._prepare(X[:, n_image:])}
         self.gallery_labels_ = {"image": y, "text": y}
+        self.indexes_ = {modality: self._index(self.galleries_[modality]) for modality in OTHER}
         return self
+
+    def _index(self, gallery):
+        if self.algorithm != "faiss" or gallery is None:
+            return None
+        return _faiss_index.build_index(gallery, self.metric, self.index_params)
 
     def fit_gallery(self, Z, y=None, *, modality):
         """Replace the gallery of one modality by embeddings of that modality alone.
@@ -147,8 +170,10 @@ class CrossModalRetriever(BaseEstimator):
             self.n_features_in_ = 2 * Z.shape[1]
             self.galleries_ = {"image": None, "text": None}
             self.gallery_labels_ = {"image": None, "text": None}
+            self.indexes_ = {"image": None, "text": None}
         self.galleries_[modality] = self._prepare(Z)
         self.gallery_labels_[modality] = y
+        self.indexes_[modality] = self._index(self.galleries_[modality])
         return self
 
     def _queries(self, X, query_modality):
@@ -211,25 +236,42 @@ class CrossModalRetriever(BaseEstimator):
                 f"n_neighbors={k} is larger than the gallery, which holds "
                 f"{gallery.shape[0]} item(s)."
             )
-        step = self.block_size or max(1, _BLOCK_ELEMENTS // gallery.shape[0])
-        metric = "dot" if self.metric == "cosine" else self.metric
-        all_scores, all_indices = [], []
-        for start in range(0, queries.shape[0], step):
-            scores = similarity(queries[start : start + step], gallery, metric)
-            if k < gallery.shape[0]:
-                top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-            else:
-                top = np.broadcast_to(np.arange(k), (scores.shape[0], k))
-            top_scores = np.take_along_axis(scores, top, axis=1)
-            # Sort by score, then by index, so that ties come out in a fixed order.
-            order = np.lexsort((top, -top_scores), axis=1)
-            all_indices.append(np.take_along_axis(top, order, axis=1))
-            all_scores.append(np.take_along_axis(top_scores, order, axis=1))
-        indices = np.concatenate(all_indices) if all_indices else np.empty((0, k), dtype=np.intp)
+        index = getattr(self, "indexes_", {}).get(OTHER[query_modality])
+        if self.algorithm == "faiss" and index is not None:
+            scores, indices = _faiss_index.search(index, queries, k)
+        else:
+            step = self.block_size or QUERY_BLOCK
+            metric = "dot" if self.metric == "cosine" else self.metric
+            blocks = [
+                exact_top_k(queries[start : start + step], gallery, k, metric)
+                for start in range(0, queries.shape[0], step)
+            ]
+            scores = np.concatenate([b[0] for b in blocks]) if blocks else np.empty((0, k))
+            indices = (
+                np.concatenate([b[1] for b in blocks]) if blocks else np.empty((0, k), dtype=np.intp)
+            )
         if not return_distance:
             return indices
-        scores = np.concatenate(all_scores) if all_scores else np.empty((0, k))
         return self._to_distance(scores), indices
+
+    def __getstate__(self):
+        # A copy: the base class may hand back the instance's own __dict__.
+        state = dict(super().__getstate__())
+        if state.get("indexes_"):
+            # faiss indexes are C++ objects: pickle their serialised bytes.
+            state["indexes_"] = {
+                m: None if index is None else _faiss_index.serialize(index)
+                for m, index in state["indexes_"].items()
+            }
+        return state
+
+    def __setstate__(self, state):
+        if state.get("indexes_"):
+            state["indexes_"] = {
+                m: None if data is None else _faiss_index.deserialize(data)
+                for m, data in state["indexes_"].items()
+            }
+        super().__setstate__(state)
 
     def _to_distance(self, scores):
         if self.metric == "cosine":

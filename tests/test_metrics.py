@@ -133,3 +133,41 @@ def test_scorer_on_a_plain_transformer(rng):
     assert scorer(identity, Z, y) == pytest.approx(
         cross_modal_retrieval_score(Z, y, metric="precision", k=5, direction="text_to_image")
     )
+
+
+def _tied_reference(metric, k, y_q, y_g, scores):
+    """@k metrics row by row, walking tie groups of a full sort."""
+    values = []
+    for y, row in zip(y_q, scores):
+        relevant = y_g == y
+        n_rel = relevant.sum()
+        if n_rel == 0:
+            continue
+        kk = min(k, len(row))
+        position, hits, total, gains = 0, 0, 0.0, []
+        for value in np.unique(row)[::-1]:
+            group = row == value
+            size, rel_in = group.sum(), relevant[group].sum()
+            last = position + size - 1
+            hits += rel_in
+            if last < kk:
+                total += rel_in * hits / (last + 1)
+            gains += [rel_in / size] * size
+            position += size
+        gains = np.array(gains[:kk])
+        if metric == "map":
+            values.append(total / min(n_rel, kk))
+        elif metric == "precision":
+            values.append(gains.sum() / kk)
+        else:
+            values.append(gains.sum() / n_rel)
+    return np.mean(values)
+
+
+@pytest.mark.parametrize("metric", ["map", "precision", "recall"])
+@pytest.mark.parametrize("k", [1, 3, 7, 60, 100])
+def test_at_k_metrics_with_heavy_ties_match_a_full_sort(metric, k, rng):
+    y_q, y_g, scores = _case(rng, tied=True)
+    functions = {"map": mean_average_precision, "precision": precision_at_k, "recall": recall_at_k}
+    got = functions[metric](y_q, y_g, scores, k=k)
+    assert got == pytest.approx(_tied_reference(metric, k, y_q, y_g, scores))

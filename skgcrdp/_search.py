@@ -1,0 +1,84 @@
+"""Exact top-k search over a gallery too large for one similarity matrix."""
+
+import numpy as np
+
+from .metrics import similarity
+
+# Gallery rows per tile: a tile of the gallery (here 8192 x d floats) stays in
+# cache while every query of the block is compared with it.
+GALLERY_TILE = 8192
+# Queries per block: a block's similarity tile is QUERY_BLOCK x GALLERY_TILE.
+QUERY_BLOCK = 1024
+
+
+def _merge(top_scores, top_indices, rows, cols, scores, k):
+    """Merge candidates ``(rows, cols, scores)`` into each row's current top k."""
+    n, _ = top_scores.shape
+    all_rows = np.concatenate([np.repeat(np.arange(n), k), rows])
+    all_cols = np.concatenate([top_indices.ravel(), cols])
+    all_scores = np.concatenate([top_scores.ravel(), scores])
+    # Row, then score descending, then index ascending: ties keep the lower index.
+    order = np.lexsort((all_cols, -all_scores, all_rows))
+    keep = order.reshape(n, -1)[:, :k] if rows.size == 0 else None
+    if keep is None:
+        counts = np.bincount(all_rows, minlength=n)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        keep = order[(starts[:, None] + np.arange(k)[None, :]).ravel()].reshape(n, k)
+    return all_scores[keep], all_cols[keep]
+
+
+def exact_top_k(queries, gallery, k, metric="dot", gallery_tile=GALLERY_TILE):
+    """The ``k`` most similar gallery rows of each query, best first.
+
+    The gallery is scanned in tiles of ``gallery_tile`` rows. Each query
+    keeps its best ``k`` so far; a tile's scores are compared with the
+    query's current k-th best and only those strictly above it are merged,
+    so after the first tiles almost nothing is sorted and the cost is the
+    matrix product. Tiles are scanned in index order and a later item must
+    beat the k-th best strictly, so ties keep the lower index, as a stable
+    sort of the full row would.
+
+    Parameters
+    ----------
+    queries : ndarray of shape (n_queries, d)
+    gallery : ndarray of shape (n_gallery, d)
+    k : int
+        At most ``n_gallery``.
+    metric : {"dot", "euclidean"}
+        As in :func:`skgcrdp.metrics.similarity` (cosine: pass unit rows
+        and ``"dot"``).
+    gallery_tile : int
+        Gallery rows per tile.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_queries, k)
+        Similarities, descending.
+    indices : ndarray of shape (n_queries, k)
+        Gallery rows.
+    """
+    n_queries = queries.shape[0]
+    dtype = np.result_type(queries.dtype, gallery.dtype)
+    top_scores = np.full((n_queries, k), -np.inf, dtype=dtype)
+    top_indices = np.zeros((n_queries, k), dtype=np.intp)
+    for start in range(0, gallery.shape[0], gallery_tile):
+        tile = similarity(queries, gallery[start : start + gallery_tile], metric)
+        # Most rows have nothing in a late tile that beats their k-th best:
+        # a row maximum (one fast reduction) rules them out before any
+        # element-wise work.
+        live = np.flatnonzero(tile.max(axis=1) > top_scores[:, -1])
+        if live.size == 0:
+            continue
+        tile = tile[live]
+        above = tile > top_scores[live, -1:]
+        if tile.shape[1] > k and np.count_nonzero(above) > 4 * live.size * k:
+            # Early tiles: keep only each row's own top k (and ties with its
+            # k-th, which the merge orders by index) before merging.
+            kth = -np.partition(-tile, k - 1, axis=1)[:, k - 1 : k]
+            above &= tile >= kth
+        rows, cols = np.divmod(np.flatnonzero(above), tile.shape[1])
+        merged = _merge(
+            top_scores[live], top_indices[live], rows, cols + start, tile[rows, cols], k
+        )
+        top_scores[live], top_indices[live] = merged
+    return top_scores, top_indices
