@@ -104,6 +104,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
                 ],
                 verbose=self.verbose,
                 max_epochs=self.max_epochs,
+                n_samples=len(y_encoded),
                 batch_size=self.batch_size,
                 lr=self.lr,
                 optimizer__weight_decay=self.weight_decay,

@@ -24,7 +24,7 @@ def build_index(gallery, metric, index_params=None):
     """An inverted-file index (``IndexIVFFlat``) over the gallery rows.
 
     ``index_params`` may set ``nlist`` (coarse clusters; default about
-    ``4 * sqrt(n)``, fewer for small galleries) and ``nprobe`` (clusters
+    ``sqrt(n)``, fewer for small galleries) and ``nprobe`` (clusters
     visited per query; default 16). Cosine and dot use inner products
     (pass unit rows for cosine), Euclidean uses L2.
     """
@@ -35,7 +35,7 @@ def build_index(gallery, metric, index_params=None):
         raise ValueError(f"Unknown index_params {sorted(unknown)}; faiss takes 'nlist' and 'nprobe'.")
     X = np.ascontiguousarray(gallery, dtype=np.float32)
     n, d = X.shape
-    nlist = int(params.get("nlist", max(1, min(int(4 * math.sqrt(n)), n // POINTS_PER_LIST))))
+    nlist = int(params.get("nlist", max(1, min(int(math.sqrt(n)), n // POINTS_PER_LIST))))
     if not 1 <= nlist <= n:
         raise ValueError(f"nlist must be between 1 and the gallery size {n}, got {nlist}.")
     faiss_metric = faiss.METRIC_L2 if metric == "euclidean" else faiss.METRIC_INNER_PRODUCT
