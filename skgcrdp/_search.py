@@ -2,8 +2,6 @@
 
 import numpy as np
 
-from .metrics import similarity
-
 # Gallery rows per tile: a tile of the gallery (here 8192 x d floats) stays in
 # cache while every query of the block is compared with it.
 GALLERY_TILE = 8192
@@ -45,8 +43,9 @@ def exact_top_k(queries, gallery, k, metric="dot", gallery_tile=GALLERY_TILE):
     k : int
         At most ``n_gallery``.
     metric : {"dot", "euclidean"}
-        As in :func:`skgcrdp.metrics.similarity` (cosine: pass unit rows
-        and ``"dot"``).
+        Dot product, or minus the squared Euclidean distance, as in
+        :func:`skgcrdp.metrics.similarity` (cosine: pass unit rows and
+        ``"dot"``).
     gallery_tile : int
         Gallery rows per tile.
 
@@ -61,8 +60,20 @@ def exact_top_k(queries, gallery, k, metric="dot", gallery_tile=GALLERY_TILE):
     dtype = np.result_type(queries.dtype, gallery.dtype)
     top_scores = np.full((n_queries, k), -np.inf, dtype=dtype)
     top_indices = np.zeros((n_queries, k), dtype=np.intp)
+    # One buffer for every tile's products: a fresh 30 MB array per tile would
+    # cost page faults on every tile.
+    buffer = np.empty((n_queries, min(gallery_tile, gallery.shape[0])), dtype=dtype)
+    if metric == "euclidean":
+        query_norms = (queries * queries).sum(axis=1)[:, None]
     for start in range(0, gallery.shape[0], gallery_tile):
-        tile = similarity(queries, gallery[start : start + gallery_tile], metric)
+        part = gallery[start : start + gallery_tile]
+        tile = buffer[:, : part.shape[0]]
+        np.matmul(queries, part.T, out=tile)
+        if metric == "euclidean":
+            # Minus the squared distance, as metrics.similarity computes it.
+            tile *= 2.0
+            tile -= query_norms
+            tile -= (part * part).sum(axis=1)[None, :]
         # Most rows have nothing in a late tile that beats their k-th best:
         # a row maximum (one fast reduction) rules them out before any
         # element-wise work.
