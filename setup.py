@@ -37,7 +37,7 @@ setup(
         "pandas>=2.0",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "faiss-cpu>=1.7"],
+        "test": ["pytest>=7", "hypothesis>=6", "faiss-cpu>=1.7", "matplotlib>=3.6"],
         "faiss": ["faiss-cpu>=1.7"],
         "plot": ["matplotlib>=3.6"],
         "docs": ["matplotlib>=3.6"],

@@ -1,5 +1,6 @@
 """What the two shared-space transformers have in common."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,6 +23,10 @@ from ._training import (
     seeded_torch,
 )
 from .nn import ModalityHeads
+
+
+class InterruptedFitWarning(UserWarning):
+    """Training stopped early (e.g. Ctrl-C); the model is usable but undertrained."""
 
 
 class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
@@ -115,6 +120,17 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
             )
             self.net_.fit({"image": X_image, "text": X_text}, y_encoded)
             self._after_fit()
+        self.n_epochs_ = len(self.net_.history)
+        if self.n_epochs_ < self.max_epochs:
+            # skorch ends training quietly on Ctrl-C; say so rather than
+            # hand back an undertrained model as if nothing happened.
+            warnings.warn(
+                f"{type(self).__name__} training was interrupted after {self.n_epochs_} of "
+                f"{self.max_epochs} epochs; the estimator is fitted with the network as it was "
+                "then. Fit again to train it fully.",
+                InterruptedFitWarning,
+                stacklevel=2,
+            )
         self.n_output_features_ = module_output_width(self.net_.module_)
         return self
 

@@ -2,6 +2,7 @@
 
 import contextlib
 import numbers
+import threading
 
 import numpy as np
 import torch
@@ -25,14 +26,22 @@ def draw_seed(random_state):
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
+# Dropout and weight initialisation draw from torch's one global generator.
+# Fits in threads of one process (joblib's threading backend, a user's own
+# pool) would interleave their draws and lose reproducibility, so a fit
+# holds this lock while it owns the generator: threads take turns.
+_GLOBAL_GENERATOR = threading.RLock()
+
+
 @contextlib.contextmanager
 def seeded_torch(seed):
     """Seed torch for the block and restore the global generator afterwards.
 
-    Fits running side by side in one process (or in a caller's own
-    experiment) thus neither see nor disturb each other's random state.
+    The caller's random state is neither seen nor disturbed, and fits in
+    other threads wait (see ``_GLOBAL_GENERATOR``); processes, as
+    ``GridSearchCV(n_jobs=...)`` uses by default, share nothing anyway.
     """
-    with torch.random.fork_rng(devices=[]):
+    with _GLOBAL_GENERATOR, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
 

@@ -74,6 +74,9 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         Class labels seen during fit.
     n_output_features_ : int
         Width of each modality's output.
+    n_epochs_ : int
+        Epochs trained; fewer than ``max_epochs`` when training was
+        interrupted (an ``InterruptedFitWarning`` says so).
     net_ : skorch.NeuralNet
         The trained heads.
 

@@ -25,6 +25,28 @@ def n_components_for(n_samples, n_components_per_class):
     return int(max(1, min(n_components_per_class, n_samples // MIN_SAMPLES_PER_COMPONENT)))
 
 
+class _SinglePair:
+    """The "mixture" of a class with a single pair: one component at that pair.
+
+    EM needs two samples; a one-shot class still gets its prototype, with
+    the regularisation as its variance.
+    """
+
+    n_components = 1
+
+    def __init__(self, covariance_type, reg_covar):
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+
+    def fit(self, Z):
+        self.means_ = Z.mean(axis=0, keepdims=True)
+        d = Z.shape[1]
+        diag = self.covariance_type == "diag"
+        self.covariances_ = np.full((1, d) if diag else (1,), self.reg_covar)
+        self.weights_ = np.ones(1)
+        return self
+
+
 class ClassMixtures:
     """One diagonal Gaussian mixture per class for one modality.
 
@@ -37,7 +59,9 @@ class ClassMixtures:
     def __init__(self, classes, counts, n_components_per_class, covariance_type,
                  reg_covar, max_iter, seed):
         self.mixtures = [
-            GaussianMixture(
+            _SinglePair(covariance_type, reg_covar)
+            if count < 2
+            else GaussianMixture(
                 n_components=n_components_for(count, n_components_per_class),
                 covariance_type=covariance_type,
                 reg_covar=reg_covar,
@@ -208,6 +232,9 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         Class labels seen during fit.
     n_output_features_ : int
         Width of each modality's embedding.
+    n_epochs_ : int
+        Epochs trained; fewer than ``max_epochs`` when training was
+        interrupted (an ``InterruptedFitWarning`` says so).
     net_ : skorch.NeuralNet
         The trained two-tower network.
     image_prototypes_, text_prototypes_ : ndarray of shape (n_prototypes, embedding_dim)

@@ -275,12 +275,41 @@ def ndcg_at_k(y_query, y_gallery, scores, *, k, block_size=None):
     return _score_matrix_metric("ndcg", y_query, y_gallery, scores, _check_k(k, False), block_size)
 
 
+# Largest absolute value whose squares summed over a few thousand dimensions
+# stay finite: in float32 (max 3.4e38) and in float64 (max 1.8e308).
+_SAFE_MAGNITUDE = {np.dtype(np.float32): 1e17, np.dtype(np.float64): 1e150}
+
+
+def overflow_safe(Z):
+    """``Z``, in float64 if its products would overflow float32; an error if even float64 would.
+
+    Dot products and squared distances of embeddings with huge values
+    overflow to infinity, and ``inf - inf`` ranks as NaN: a silent wrong
+    answer. Cosine similarity needs no such care (rows are rescaled first).
+    """
+    Z = np.asarray(Z)
+    if Z.size == 0 or Z.dtype not in _SAFE_MAGNITUDE:
+        return Z
+    largest = float(np.abs(Z).max())
+    if largest <= _SAFE_MAGNITUDE[Z.dtype]:
+        return Z
+    if largest <= _SAFE_MAGNITUDE[np.dtype(np.float64)]:
+        return Z.astype(np.float64)
+    raise ValueError(
+        f"Embeddings hold values up to {largest:.3g}: their dot products and squared "
+        "distances overflow even in float64. Rescale them, or use the cosine metric."
+    )
+
+
 def similarity(Q, G, metric="cosine"):
     """Similarity of each row of ``Q`` to each row of ``G`` (higher is closer).
 
     ``"cosine"``: cosine similarity (zero rows score 0); ``"dot"``: dot
-    product; ``"euclidean"``: minus the squared Euclidean distance.
+    product; ``"euclidean"``: minus the squared Euclidean distance. Values
+    large enough to overflow float32 products are computed in float64.
     """
+    if metric in ("dot", "euclidean"):
+        Q, G = overflow_safe(Q), overflow_safe(G)
     if metric == "cosine":
         return normalize_rows(Q) @ normalize_rows(G).T
     if metric == "dot":
@@ -291,9 +320,17 @@ def similarity(Q, G, metric="cosine"):
 
 
 def normalize_rows(Z):
-    """Scale rows to unit L2 norm; all-zero rows stay zero."""
+    """Scale rows to unit L2 norm; all-zero rows stay zero.
+
+    Each row is first divided by its largest absolute value, so that the
+    norm of a row of huge values (say 1e30 in float32) does not overflow to
+    infinity and turn the row into zeros.
+    """
+    Z = np.asarray(Z)
+    largest = np.abs(Z).max(axis=1, keepdims=True) if Z.size else np.ones((Z.shape[0], 1))
+    Z = Z / np.where(largest > 0, largest, 1.0).astype(Z.dtype)
     norms = np.linalg.norm(Z, axis=1, keepdims=True)
-    return Z / np.where(norms > 0, norms, 1.0)
+    return Z / np.where(norms > 0, norms, 1.0).astype(Z.dtype)
 
 
 def embedding_retrieval_score(

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from . import _faiss_index
 from ._data import check_modality, validate_cross_modal
 from ._search import QUERY_BLOCK, exact_top_k
-from .metrics import cross_modal_retrieval_score, normalize_rows
+from .metrics import cross_modal_retrieval_score, normalize_rows, overflow_safe
 
 OTHER = {"image": "text", "text": "image"}
 
@@ -105,7 +105,7 @@ class CrossModalRetriever(BaseEstimator):
 
     def _prepare(self, Z):
         Z = np.asarray(Z, dtype=np.float32 if Z.dtype == np.float32 else np.float64)
-        return normalize_rows(Z) if self.metric == "cosine" else Z
+        return normalize_rows(Z) if self.metric == "cosine" else overflow_safe(Z)
 
     def fit(self, X, y=None):
         """Store the gallery: both modalities of the given pairs.

@@ -72,3 +72,27 @@ def test_without_prototypes_no_mixtures_are_fitted(synthetic):
     model = GMMFeatureExtractor(n_image, prototype_weight=0.0, random_state=0, **FAST).fit(X, y)
     assert model.image_prototypes_.shape[0] == 0
     assert "refit_mixtures" not in dict(model.net_.callbacks_)
+
+
+def test_interrupted_fit_is_usable_and_says_so(synthetic, monkeypatch):
+    from skorch.callbacks import Callback
+
+    from skgcrdp.exceptions import InterruptedFitWarning
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    X, y, n_image = synthetic
+    extractor = GMMFeatureExtractor(n_image, random_state=0, **{**FAST, "max_epochs": 5})
+    original = GMMFeatureExtractor._callbacks
+    monkeypatch.setattr(
+        GMMFeatureExtractor, "_callbacks",
+        lambda self, *args: [*original(self, *args), ("ctrl_c", CtrlC())],
+    )
+    with pytest.warns(InterruptedFitWarning, match="interrupted after 2 of 5 epochs"):
+        extractor.fit(X, y)
+    assert extractor.n_epochs_ == 2
+    Z = extractor.transform(X)
+    assert np.isfinite(Z).all() and extractor.image_prototypes_.shape[0] > 0
