@@ -94,7 +94,7 @@ def main(n_gallery, n_queries, d):
     except ImportError:
         print("\n(faiss not installed: pip install faiss-cpu, or skgcrdp[faiss])")
     else:
-        print(f"\n## Approximate search: algorithm='faiss' (IndexIVFFlat)\n")
+        print("\n## Approximate search: algorithm='faiss' (IndexIVFFlat)\n")
         print("| nprobe | build (s) | search (s) | speed-up vs exact | recall@10 |")
         print("| --- | --- | --- | --- | --- |")
         approx, build_seconds = timed(

@@ -17,11 +17,9 @@ def _merge(top_scores, top_indices, rows, cols, scores, k):
     all_scores = np.concatenate([top_scores.ravel(), scores])
     # Row, then score descending, then index ascending: ties keep the lower index.
     order = np.lexsort((all_cols, -all_scores, all_rows))
-    keep = order.reshape(n, -1)[:, :k] if rows.size == 0 else None
-    if keep is None:
-        counts = np.bincount(all_rows, minlength=n)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        keep = order[(starts[:, None] + np.arange(k)[None, :]).ravel()].reshape(n, k)
+    # Every row holds at least its k current entries; keep its first k.
+    starts = np.concatenate([[0], np.cumsum(np.bincount(all_rows, minlength=n))[:-1]])
+    keep = order[(starts[:, None] + np.arange(k)[None, :]).ravel()].reshape(n, k)
     return all_scores[keep], all_cols[keep]
 
 
