@@ -1,9 +1,13 @@
 """What the two shared-space transformers have in common."""
 
+import os
 import warnings
 from numbers import Integral, Real
+from pathlib import Path
 
+import joblib
 import numpy as np
+from skorch.callbacks import Checkpoint
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
@@ -55,6 +59,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "checkpoint_dir": [str, os.PathLike, None],
     }
 
     def _preprocess(self, modality, X):
@@ -106,6 +111,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
                 callbacks=[
                     ("stop_on_non_finite_loss", StopOnNonFiniteLoss(type(self).__name__)),
                     *self._callbacks(X_image, X_text, y_encoded, seed),
+                    *self._checkpoint_callbacks(X, y_encoded),
                 ],
                 verbose=self.verbose,
                 max_epochs=self.max_epochs,
@@ -118,7 +124,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
                     for k, v in self._module_params(X_image.shape[1], X_text.shape[1]).items()
                 },
             )
-            self.net_.fit({"image": X_image, "text": X_text}, y_encoded)
+            self._train({"image": X_image, "text": X_text}, y_encoded)
             self._after_fit()
         self.n_epochs_ = len(self.net_.history)
         if self.n_epochs_ < self.max_epochs:
@@ -133,6 +139,27 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
             )
         self.n_output_features_ = module_output_width(self.net_.module_)
         return self
+
+    def _checkpoint_callbacks(self, X, y_encoded):
+        if self.checkpoint_dir is None:
+            return []
+        params = {k: v for k, v in self.get_params().items()
+                  if k not in ("verbose", "device", "checkpoint_dir", "max_epochs")}
+        key = joblib.hash((type(self).__name__, params, X, y_encoded))
+        folder = Path(self.checkpoint_dir) / f"{type(self).__name__}-{key}"
+        checkpoint = Checkpoint(monitor=None, dirname=str(folder), f_criterion=None)
+        return [("checkpoint", checkpoint)]
+
+    def _train(self, data, y_encoded):
+        """Train ``net_``, resuming from a checkpoint of this very fit if one exists."""
+        checkpoint = dict(self.net_.callbacks).get("checkpoint")
+        if checkpoint is None or not Path(checkpoint.dirname, "history.json").exists():
+            self.net_.fit(data, y_encoded)
+            return
+        self.net_.initialize()
+        self.net_.load_params(checkpoint=checkpoint)
+        remaining = max(0, self.max_epochs - len(self.net_.history))
+        self.net_.partial_fit(data, y_encoded, epochs=remaining)
 
     def _embed(self, X, modality):
         X = self._preprocess(modality, X)

@@ -61,6 +61,15 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         Seeds weights and shuffling; equal seeds give identical results on CPU.
     verbose : int, default=0
         1 or more prints skorch's table of epochs.
+    checkpoint_dir : str or path, default=None
+        Save the network (weights, optimiser state, history) after every
+        epoch under ``checkpoint_dir/<key>``, the key being a hash of the
+        parameters (but ``max_epochs``) and the training data, so that
+        parallel fits never share files. A later ``fit`` of the same
+        estimator on the same data resumes from there and trains only the
+        epochs up to ``max_epochs`` that are left (raise ``max_epochs`` to
+        train longer); it is not bit-identical to an uninterrupted fit, as
+        the random streams restart. None writes nothing.
 
     Attributes
     ----------
@@ -132,6 +141,7 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         device="auto",
         random_state=None,
         verbose=0,
+        checkpoint_dir=None,
     ):
         self.n_image_features = n_image_features
         self.embedding_dim = embedding_dim
@@ -151,6 +161,7 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
 
     def _module_params(self, n_image, n_text):
         return dict(

@@ -146,7 +146,9 @@ class RefitMixtures(Callback):
         )
 
     def on_epoch_begin(self, net, **kwargs):
-        if (len(net.history) - 1) % self.interval == 0:
+        # The first epoch of a fit (also of one resumed from a checkpoint)
+        # needs mixtures; then every `interval` epochs.
+        if self.mixtures_ is None or (len(net.history) - 1) % self.interval == 0:
             self.refit(net)
 
     def on_train_end(self, net, **kwargs):
@@ -219,6 +221,15 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         identical results on CPU.
     verbose : int, default=0
         1 or more prints skorch's table of epochs.
+    checkpoint_dir : str or path, default=None
+        Save the network (weights, optimiser state, history) after every
+        epoch under ``checkpoint_dir/<key>``, the key being a hash of the
+        parameters (but ``max_epochs``) and the training data, so that
+        parallel fits never share files. A later ``fit`` of the same
+        estimator on the same data resumes from there and trains only the
+        epochs up to ``max_epochs`` that are left (raise ``max_epochs`` to
+        train longer); it is not bit-identical to an uninterrupted fit, as
+        the random streams restart. None writes nothing.
 
     Attributes
     ----------
@@ -299,6 +310,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         device="auto",
         random_state=None,
         verbose=0,
+        checkpoint_dir=None,
     ):
         self.n_image_features = n_image_features
         self.embedding_dim = embedding_dim
@@ -320,6 +332,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
 
     def _fit_preprocessing(self, X_image, X_text):
         self.scalers_ = (

@@ -1,5 +1,7 @@
 """Training underneath: devices, progress output, guards, mixtures."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -96,3 +98,69 @@ def test_interrupted_fit_is_usable_and_says_so(synthetic, monkeypatch):
     assert extractor.n_epochs_ == 2
     Z = extractor.transform(X)
     assert np.isfinite(Z).all() and extractor.image_prototypes_.shape[0] > 0
+
+
+def _ctrl_c_at(epoch):
+    from skorch.callbacks import Callback
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == epoch:
+                raise KeyboardInterrupt
+
+    return CtrlC()
+
+
+def test_checkpoint_resumes_an_interrupted_fit(synthetic, tmp_path, monkeypatch):
+    from skgcrdp.exceptions import InterruptedFitWarning
+
+    X, y, n_image = synthetic
+    params = dict(FAST, max_epochs=5)
+    original = GMMFeatureExtractor._callbacks
+    with monkeypatch.context() as patch:
+        patch.setattr(GMMFeatureExtractor, "_callbacks",
+                      lambda self, *args: [*original(self, *args), ("ctrl_c", _ctrl_c_at(2))])
+        with pytest.warns(InterruptedFitWarning):
+            GMMFeatureExtractor(n_image, random_state=0, checkpoint_dir=tmp_path, **params).fit(X, y)
+    (folder,) = tmp_path.iterdir()
+    assert {"params.pt", "optimizer.pt", "history.json"} <= {f.name for f in folder.iterdir()}
+    # The interrupt came before the second epoch's save: one epoch is on disk.
+    saved = len(json.loads((folder / "history.json").read_text()))
+    assert saved == 1
+
+    trained = []
+    monkeypatch.setattr(GMMFeatureExtractor, "_callbacks",
+                        lambda self, *args: [*original(self, *args), ("count", _EpochCounter(trained))])
+    resumed = GMMFeatureExtractor(n_image, random_state=0, checkpoint_dir=tmp_path, **params).fit(X, y)
+    assert resumed.n_epochs_ == 5 and len(trained) == 5 - saved  # only the epochs left
+    assert np.isfinite(resumed.transform(X)).all() and resumed.image_prototypes_.shape[0] > 0
+    # Training longer goes on from the same checkpoint.
+    longer = GMMFeatureExtractor(n_image, random_state=0, checkpoint_dir=tmp_path,
+                                 **dict(params, max_epochs=7)).fit(X, y)
+    assert longer.n_epochs_ == 7 and len(trained) == 5 - saved + 2
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def _EpochCounter(log):
+    from skorch.callbacks import Callback
+
+    class EpochCounter(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            log.append(len(net.history))
+
+    return EpochCounter()
+
+
+def test_checkpoint_folders_differ_by_parameters_and_data(synthetic, tmp_path):
+    X, y, n_image = synthetic
+    for temperature, rows in ((0.5, slice(None)), (0.2, slice(None)), (0.5, slice(0, 120))):
+        GMMFeatureExtractor(n_image, random_state=0, checkpoint_dir=tmp_path, temperature=temperature,
+                            **FAST).fit(X[rows], y[rows])
+    assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_without_checkpoint_dir_nothing_is_written(synthetic, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, y, n_image = synthetic
+    GMMFeatureExtractor(n_image, random_state=0, **FAST).fit(X, y)
+    assert list(tmp_path.iterdir()) == []
