@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .metrics import overflow_safe, similarity
+
 # Gallery rows per tile: a tile of the gallery (here 8192 x d floats) stays in
 # cache while every query of the block is compared with it.
 GALLERY_TILE = 8192
@@ -54,6 +56,9 @@ def exact_top_k(queries, gallery, k, metric="dot", gallery_tile=GALLERY_TILE):
     indices : ndarray of shape (n_queries, k)
         Gallery rows.
     """
+    # Huge values are searched in float64 (as similarity would compute them),
+    # so that the buffer has the products' dtype.
+    queries, gallery = overflow_safe(queries), overflow_safe(gallery)
     n_queries = queries.shape[0]
     dtype = np.result_type(queries.dtype, gallery.dtype)
     top_scores = np.full((n_queries, k), -np.inf, dtype=dtype)
@@ -61,17 +66,9 @@ def exact_top_k(queries, gallery, k, metric="dot", gallery_tile=GALLERY_TILE):
     # One buffer for every tile's products: a fresh 30 MB array per tile would
     # cost page faults on every tile.
     buffer = np.empty((n_queries, min(gallery_tile, gallery.shape[0])), dtype=dtype)
-    if metric == "euclidean":
-        query_norms = (queries * queries).sum(axis=1)[:, None]
     for start in range(0, gallery.shape[0], gallery_tile):
         part = gallery[start : start + gallery_tile]
-        tile = buffer[:, : part.shape[0]]
-        np.matmul(queries, part.T, out=tile)
-        if metric == "euclidean":
-            # Minus the squared distance, as metrics.similarity computes it.
-            tile *= 2.0
-            tile -= query_norms
-            tile -= (part * part).sum(axis=1)[None, :]
+        tile = similarity(queries, part, metric, out=buffer[:, : part.shape[0]])
         # Most rows have nothing in a late tile that beats their k-th best:
         # a row maximum (one fast reduction) rules them out before any
         # element-wise work.

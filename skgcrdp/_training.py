@@ -77,8 +77,9 @@ def build_net(module, criterion, *, seed, device, callbacks, verbose, n_samples,
     Batches are drawn whole: the loader's sampler yields a batch of indices
     and the dataset slices every array once, instead of fetching pairs one
     by one and stacking them (the per-sample path cost a fifth of the fit on
-    Wikipedia-sized data). The shuffled order is the one ``shuffle=True``
-    would give with the same generator.
+    Wikipedia-sized data). The sampler's own seeded generator shuffles, so
+    CPU runs repeat exactly (the batches differ from skorch's default
+    loader, which also draws its workers' seeds from that generator).
     """
     sampler = BatchSampler(
         RandomSampler(range(n_samples), generator=torch.Generator().manual_seed(seed)),

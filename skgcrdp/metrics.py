@@ -301,22 +301,27 @@ def overflow_safe(Z):
     )
 
 
-def similarity(Q, G, metric="cosine"):
+def similarity(Q, G, metric="cosine", out=None):
     """Similarity of each row of ``Q`` to each row of ``G`` (higher is closer).
 
     ``"cosine"``: cosine similarity (zero rows score 0); ``"dot"``: dot
     product; ``"euclidean"``: minus the squared Euclidean distance. Values
     large enough to overflow float32 products are computed in float64.
+    ``out``, an array of shape ``(len(Q), len(G))``, receives the result
+    instead of a new one (the tiled search reuses one buffer).
     """
-    if metric in ("dot", "euclidean"):
-        Q, G = overflow_safe(Q), overflow_safe(G)
+    if metric not in SIMILARITIES:
+        raise ValueError(f"metric must be one of {SIMILARITIES}, got {metric!r}.")
     if metric == "cosine":
-        return normalize_rows(Q) @ normalize_rows(G).T
-    if metric == "dot":
-        return Q @ G.T
+        Q, G = normalize_rows(Q), normalize_rows(G)
+    else:
+        Q, G = overflow_safe(Q), overflow_safe(G)
+    S = np.matmul(Q, G.T, out=out)
     if metric == "euclidean":
-        return 2.0 * Q @ G.T - (Q * Q).sum(1)[:, None] - (G * G).sum(1)[None, :]
-    raise ValueError(f"metric must be one of {SIMILARITIES}, got {metric!r}.")
+        S *= 2.0
+        S -= (Q * Q).sum(axis=1)[:, None]
+        S -= (G * G).sum(axis=1)[None, :]
+    return S
 
 
 def normalize_rows(Z):

@@ -66,14 +66,6 @@ def _gcrdp(**switches):
     return build
 
 
-def _supervised_contrastive(ctx):
-    # The same encoders and training as GCRDP's extractor, trained with the
-    # plain SupCon loss: class-level positives only, no pair term, no mixtures.
-    return _gcrdp(
-        align="passthrough", extract__prototype_weight=0.0, extract__instance_weight=0.0
-    )(ctx)
-
-
 def _cross_decomposition(estimator):
     def build(ctx):
         return CrossDecompositionEmbedder(
@@ -118,11 +110,13 @@ METHODS = {
             _cross_decomposition(PLSCanonical),
         ),
         Method("CCA", "baseline", "CCA on standardised inputs", _cross_decomposition(CCA)),
+        # The same encoders and training as GCRDP's extractor, trained with the
+        # plain SupCon loss: class-level positives only, no pair term, no mixtures.
         Method(
             "SupCon MLP",
             "baseline",
             "two-tower MLP trained by supervised contrastive loss (skorch)",
-            _supervised_contrastive,
+            _gcrdp(align="passthrough", extract__prototype_weight=0.0, extract__instance_weight=0.0),
         ),
         Method(
             "random projection",

@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
 from .._training import resolve_device
+from ..gmm import GMMFeatureExtractor
 from ..metrics import cross_modal_retrieval_score
 from ..model_selection import ClassDisjointSplit
 from ._datasets import BenchmarkData, load_benchmark_data
@@ -136,8 +137,6 @@ def run_benchmark(
 
 def _warm_up(device):
     """Pay torch's one-time start-up costs before any method is timed."""
-    from ..gmm import GMMFeatureExtractor
-
     rng = np.random.default_rng(0)
     X = rng.standard_normal((16, 4))
     GMMFeatureExtractor(2, embedding_dim=2, hidden_dim=4, max_epochs=2, device=device,
