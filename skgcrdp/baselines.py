@@ -12,6 +12,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.cross_decomposition import PLSCanonical
+from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -70,9 +71,9 @@ class _PairedEmbedder(TransformerMixin, BaseEstimator):
 class CrossDecompositionEmbedder(_PairedEmbedder):
     """A scikit-learn two-view model (CCA, PLS) as a one-``X`` embedder.
 
-    Each modality is standardised on the training pairs, then
-    ``estimator.fit(X_image, X_text)``; ``transform`` returns the image
-    scores and the text scores side by side.
+    Each modality is standardised on the training pairs (and optionally
+    reduced by PCA), then ``estimator.fit(X_image, X_text)``; ``transform``
+    returns the image scores and the text scores side by side.
 
     Parameters
     ----------
@@ -80,11 +81,19 @@ class CrossDecompositionEmbedder(_PairedEmbedder):
         Number of image columns; None reads ``img__``/``txt__`` prefixes.
     estimator : estimator with ``fit(X, Y)`` and ``transform(X, Y)``, default=None
         A cross-decomposition model; None uses ``PLSCanonical(n_components=10)``.
+    n_pca_components : int, default=None
+        Reduce each standardised modality to at most this many principal
+        components (and fewer than the number of pairs) before ``estimator``;
+        None keeps every feature. CCA needs it when a modality has about as
+        many features as there are pairs: it whitens each view, which is then
+        singular (it fails or overfits to noise).
 
     Attributes
     ----------
     estimator_ : estimator
         The fitted clone of ``estimator``.
+    pcas_ : dict of str to PCA or None
+        The fitted PCA of each modality (None without ``n_pca_components``).
     n_image_features_ : int
         Number of image columns.
 
@@ -101,23 +110,36 @@ class CrossDecompositionEmbedder(_PairedEmbedder):
     _parameter_constraints = {
         "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
         "estimator": [HasMethods(["fit", "transform"]), None],
+        "n_pca_components": [Interval(Integral, 1, None, closed="left"), None],
     }
 
-    def __init__(self, n_image_features=None, estimator=None):
+    def __init__(self, n_image_features=None, estimator=None, n_pca_components=None):
         self.n_image_features = n_image_features
         self.estimator = estimator
+        self.n_pca_components = n_pca_components
 
     def _fit_views(self, A, B):
+        self.pcas_ = {"image": self._fit_pca(A), "text": self._fit_pca(B)}
         estimator = PLSCanonical(n_components=10) if self.estimator is None else self.estimator
-        self.estimator_ = clone(estimator).fit(A, B)
+        self.estimator_ = clone(estimator).fit(self._reduced(A, "image"), self._reduced(B, "text"))
+
+    def _fit_pca(self, X):
+        if self.n_pca_components is None:
+            return None
+        width = min(self.n_pca_components, X.shape[1], max(1, X.shape[0] - 1))
+        return PCA(width, svd_solver="full").fit(X)
+
+    def _reduced(self, X, modality):
+        pca = self.pcas_[modality]
+        return X if pca is None else pca.transform(X)
 
     def _embed(self, X, modality):
-        X = self._scaled(X, modality)
+        X = self._reduced(self._scaled(X, modality), modality)
         if modality == "image":
             return self.estimator_.transform(X)
         # transform(X, Y) computes the Y scores from Y alone; the X block is
         # a placeholder whose scores are thrown away.
-        placeholder = np.zeros((X.shape[0], self.n_image_features_))
+        placeholder = np.zeros((X.shape[0], self.estimator_.n_features_in_))
         return self.estimator_.transform(placeholder, X)[1]
 
 

@@ -43,3 +43,32 @@ def test_cca_retrieves_and_random_projection_does_not(synthetic):
     chance = 1 / len(np.unique(y))
     assert cca.score(X, y) > 0.5
     assert abs(rand.score(X, y) - chance) < 0.15
+
+
+def test_pca_front_equals_the_two_view_model_on_principal_components(synthetic):
+    X, y, n_image = synthetic
+    from sklearn.decomposition import PCA
+
+    A = StandardScaler().fit_transform(X[:, :n_image])
+    B = StandardScaler().fit_transform(X[:, n_image:])
+    pa, pb = PCA(5, svd_solver="full").fit(A), PCA(5, svd_solver="full").fit(B)
+    expected = np.hstack(PLSCanonical(3).fit(pa.transform(A), pb.transform(B))
+                         .transform(pa.transform(A), pb.transform(B)))
+    embedder = CrossDecompositionEmbedder(n_image, PLSCanonical(3), n_pca_components=5)
+    np.testing.assert_allclose(embedder.fit_transform(X), expected, atol=1e-8)
+    np.testing.assert_allclose(embedder.transform_modality(X[:, n_image:], "text"), expected[:, 3:],
+                               atol=1e-8)
+    assert embedder.pcas_["image"].n_components_ == 5
+    assert CrossDecompositionEmbedder(n_image, CCA(2)).fit(X).pcas_ == {"image": None, "text": None}
+
+
+def test_pca_front_lets_cca_fit_more_features_than_pairs(rng):
+    # 40 pairs of 300 + 200 features: the whitened views would be singular.
+    from sklearn.datasets import make_classification
+
+    base, y = make_classification(60, 20, n_informative=10, n_classes=4, random_state=0)
+    X = np.hstack([base @ rng.randn(20, 300), base @ rng.randn(20, 200)]) + 0.1 * rng.randn(60, 500)
+    embedder = CrossDecompositionEmbedder(300, CCA(4, max_iter=1000), n_pca_components=100)
+    Z = embedder.fit(X[:40], y[:40]).transform(X[40:])
+    assert embedder.pcas_["image"].n_components_ == 39  # capped below the number of pairs
+    assert Z.shape == (20, 8) and np.isfinite(Z).all()

@@ -9,7 +9,9 @@ from skgcrdp.benchmark import (
     METHODS,
     BenchmarkData,
     Method,
+    compare_data_sets,
     format_markdown,
+    format_text,
     load_benchmark_data,
     run_benchmark,
     summarize,
@@ -151,8 +153,8 @@ def test_bad_data_files_are_named(tmp_path, small_data):
 def test_command_line_writes_table_csv_markdown_and_plot(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     out = tmp_path / "out"
-    summary = cli.main(["--episodes", "2", "--shots", "all", "5", "--methods", "PLS",
-                        "random projection", "--output", str(out), "--quiet"])
+    summaries = cli.main(["--data", "wikipedia", "--episodes", "2", "--shots", "all", "5",
+                          "--methods", "PLS", "random projection", "--output", str(out), "--quiet"])
     printed = capsys.readouterr().out
     assert "PLS" in printed and "vs best baseline" in printed
     results = pd.read_csv(out / "results.csv")
@@ -161,23 +163,81 @@ def test_command_line_writes_table_csv_markdown_and_plot(tmp_path, capsys):
     assert "| K | method |" in markdown and "results.png" in markdown
     assert "--episodes 2" in markdown
     assert (out / "results.png").stat().st_size > 1000
-    assert list(summary.index.get_level_values("K").unique()) == ["all", "5"]
+    assert list(summaries) == ["wikipedia"]
+    assert list(summaries["wikipedia"].index.get_level_values("K").unique()) == ["all", "5"]
 
 
 def test_without_matplotlib_the_run_ends_with_a_hint(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    cli.main(["--episodes", "1", "--shots", "5", "--methods", "PLS", "--output",
-              str(tmp_path), "--quiet"])
+    cli.main(["--data", "wikipedia", "--episodes", "1", "--shots", "5", "--methods", "PLS",
+              "--output", str(tmp_path), "--quiet"])
     assert PLOT_HINT in capsys.readouterr().out
     assert not (tmp_path / "results.png").exists()
     assert (tmp_path / "results.md").exists()
 
 
-@pytest.mark.parametrize("argv", [["--shots", "none"], ["--shots", "0"], ["--param", "novalue"]])
-def test_command_line_rejects_bad_values(argv, capsys):
-    with pytest.raises(SystemExit):
+@pytest.mark.parametrize("argv, message", [
+    (["--shots", "none"], "'all' or a positive int"),
+    (["--shots", "0"], "'all' or a positive int"),
+    (["--param", "novalue"], "KEY=VALUE"),
+    (["--episodes", "0"], "'auto' or a positive int"),
+    (["--data", "wikipedia", "nope"], "No data set 'nope'"),
+])
+def test_command_line_rejects_bad_values(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit:
         cli.main(argv)
-    assert "error" in capsys.readouterr().err
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_command_line_runs_both_embedded_sets_with_a_combined_line_per_method(tmp_path, capsys):
+    out = tmp_path / "out"
+    summaries = cli.main(["--shots", "5", "--methods", "PLS", "random projection", "--episodes",
+                          "1", "--output", str(out), "--quiet", "--no-plot"])
+    assert list(summaries) == ["wikipedia", "openclipart"]
+    results = pd.read_csv(out / "results.csv")
+    assert list(results["data"].unique()) == ["wikipedia", "openclipart"]
+    # Open Clip Art: 1280-d EfficientNet image and 384-d MiniLM text features.
+    assert results.groupby("data")["n_train_pairs"].first()["openclipart"] == 5 * 27
+    printed = capsys.readouterr().out
+    assert "Ratio to the best baseline, per data set and K" in printed
+    markdown = (out / "results.md").read_text()
+    assert "## Open Clip Art" in markdown and "| method | wikipedia K=5 | openclipart K=5 |" in markdown
+    chance = summaries["openclipart"].loc[("5", "random projection"), "vs_best_baseline"]
+    assert chance < 0.8  # deep features: PLS is far above chance
+
+
+def test_default_episodes_are_fewer_for_the_larger_set():
+    args = cli.build_parser().parse_args([])
+    assert args.episodes == "auto" and args.data == "all" and args.methods == "all"
+    assert cli.EPISODES_BY_DATA == {"openclipart": 5} and cli.DEFAULT_EPISODES == 10
+    assert args.shots == [None, 5, 1]
+    help_text = cli.build_parser().format_help()
+    assert "None" not in help_text and "(default: auto)" in help_text
+    assert "(default: all 5 1)" in help_text and "(default: all)" in help_text
+
+
+def test_comparison_across_data_sets_averages_the_ratios():
+    first = summarize(_frame([("all", 0, "GCRDP", "GCRDP", 0.30), ("all", 0, "PLS", "baseline", 0.20)]))
+    second = summarize(_frame([("all", 0, "GCRDP", "GCRDP", 0.20), ("all", 0, "PLS", "baseline", 0.25)]))
+    combined = compare_data_sets({"a": first, "b": second})
+    assert list(combined.columns) == ["a K=all", "b K=all", "mean ratio"]
+    assert combined.loc["GCRDP", "mean ratio"] == pytest.approx((1.5 + 0.8) / 2)
+    assert combined.loc["PLS", "mean ratio"] == pytest.approx(1.0)
+    assert "GCRDP" in format_text(combined) and "| method |" in format_markdown(combined)
+
+
+def test_small_real_run_on_open_clip_art_puts_every_method_above_chance():
+    results = run_benchmark(
+        "openclipart", shots=[None], n_episodes=1, progress=False,
+        methods=["GCRDP", "PLS", "CCA", "random projection"],
+        gcrdp_params={"extract__max_epochs": 10, "align__max_epochs": 3},
+    )
+    assert results["error"].isna().all()  # CCA on 1280-d images works through its PCA
+    scores = results.set_index("method")["mean"]
+    for method in ("GCRDP", "PLS", "CCA"):
+        assert scores[method] > 1.5 * scores["random projection"], scores
 
 
 def test_param_values_are_parsed():

@@ -18,13 +18,14 @@ True
 
 from ._datasets import BenchmarkData, load_benchmark_data
 from ._methods import METHODS, Method
-from ._protocol import run_benchmark, summarize
+from ._protocol import compare_data_sets, run_benchmark, summarize
 from ._report import format_markdown, format_text, plot_summary
 
 __all__ = [
     "METHODS",
     "BenchmarkData",
     "Method",
+    "compare_data_sets",
     "format_markdown",
     "format_text",
     "load_benchmark_data",

@@ -14,13 +14,18 @@ import sys
 import time
 from pathlib import Path
 
-from ._datasets import WIKIPEDIA, load_benchmark_data
+import pandas as pd
+
+from ._datasets import EMBEDDED, OPENCLIPART, load_benchmark_data
 from ._methods import METHODS
-from ._protocol import run_benchmark, summarize
+from ._protocol import compare_data_sets, run_benchmark, summarize
 from ._report import PLOT_HINT, format_markdown, format_text, plot_summary
 
-DEFAULT_SHOTS = ("all", "5")
+DEFAULT_SHOTS = ("all", "5", "1")
+# Episodes per K: fewer for the larger Open Clip Art set keeps the default run
+# (both embedded sets, three K) near five minutes on two cores.
 DEFAULT_EPISODES = 10
+EPISODES_BY_DATA = {OPENCLIPART: 5}
 
 
 def _shots(value):
@@ -33,6 +38,29 @@ def _shots(value):
     if k < 1:
         raise argparse.ArgumentTypeError(f"K must be 'all' or a positive int, got {value!r}")
     return k
+
+
+def _episodes(value):
+    if value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--episodes takes 'auto' or a positive int, got {value!r}")
+    return n
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults as a user would type them: ``all 5 1``, not ``[None, 5, 1]``."""
+
+    def _get_help_string(self, action):
+        if action.dest == "shots":
+            return f"{action.help} (default: {' '.join(DEFAULT_SHOTS)})"
+        if action.default is False or action.default == []:  # flags, repeatable options
+            return action.help
+        return super()._get_help_string(action)
 
 
 def _param(value):
@@ -49,18 +77,20 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m skgcrdp.benchmark",
         description=__doc__.splitlines()[0].split(": ", 1)[1],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
-    parser.add_argument("--data", default=WIKIPEDIA,
-                        help="'wikipedia' (embedded) or a .npz (X, y, n_image_features) or "
-                             ".csv (img__*, txt__* and label columns) file")
+    parser.add_argument("--data", nargs="+", default="all", metavar="DATA",
+                        help=f"data sets: 'all' (the embedded {' and '.join(map(repr, EMBEDDED))}), "
+                             "embedded names, or .npz (X, y, n_image_features) / .csv (img__*, "
+                             "txt__* and label columns) files")
     parser.add_argument("--label-column", default="label", help="label column of a CSV file")
     parser.add_argument("--shots", "-K", nargs="+", type=_shots, default=[_shots(s) for s in DEFAULT_SHOTS],
                         metavar="K", help="pairs per seen class: 'all' or ints")
-    parser.add_argument("--episodes", type=int, default=DEFAULT_EPISODES,
-                        help="class-disjoint episodes per K")
-    parser.add_argument("--methods", nargs="+", default=None, metavar="NAME",
-                        help=f"methods to run (default all): {', '.join(map(repr, METHODS))}")
+    parser.add_argument("--episodes", type=_episodes, default="auto",
+                        help=f"class-disjoint episodes per K; 'auto': {DEFAULT_EPISODES}, "
+                             + ", ".join(f"{n} for {name}" for name, n in EPISODES_BY_DATA.items()))
+    parser.add_argument("--methods", nargs="+", default="all", metavar="NAME",
+                        help=f"methods to run: 'all' or names from {', '.join(map(repr, METHODS))}")
     parser.add_argument("--test-size", type=float, default=0.5,
                         help="share of classes unseen per episode")
     parser.add_argument("--output", default="benchmark-results", help="folder for results")
@@ -73,49 +103,84 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
-    args = build_parser().parse_args(argv)
-    data = load_benchmark_data(args.data, args.label_column)
-    start = time.perf_counter()
-    results = run_benchmark(
-        data,
-        shots=args.shots,
-        n_episodes=args.episodes,
-        methods=args.methods,
-        test_size=args.test_size,
-        device=args.device,
-        random_state=args.random_state,
-        gcrdp_params=dict(args.param),
-        progress=not args.quiet,
-    )
-    elapsed = time.perf_counter() - start
-    summary = summarize(results)
+def _data_sources(values):
+    if values == "all" or "all" in values:
+        return list(EMBEDDED)
+    return list(dict.fromkeys(values))
 
+
+def _setting(data, episodes, test_size, elapsed):
+    return (f"{data.name}: {len(data.y)} pairs, {len(set(data.y))} classes, "
+            f"{data.n_image_features} image + {data.n_text_features} text features; {episodes} "
+            f"class-disjoint episodes per K (unseen share {test_size}); unseen-class mAP@all; "
+            f"{elapsed:.0f} s")
+
+
+def main(argv=None):
+    """Run the benchmark as the command line asks; return ``{data key: summary}``."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    methods = None if args.methods == "all" or "all" in args.methods else args.methods
+    try:
+        # Load every data set before the first fit: a typo must not cost a long run.
+        data_sets = [load_benchmark_data(source, args.label_column)
+                     for source in _data_sources(args.data)]
+    except (OSError, ValueError) as exc:
+        parser.error(str(exc))
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    results.drop(columns=["traceback"], errors="ignore").to_csv(output / "results.csv", index=False)
-    classes = len(set(data.y))
-    setting = (f"{data.name}: {len(data.y)} pairs, {classes} classes, {data.n_image_features} image + "
-               f"{data.n_text_features} text features; {args.episodes} class-disjoint episodes per K "
-               f"(unseen share {args.test_size}); unseen-class mAP@all; {elapsed:.0f} s in all")
     command = "python -m skgcrdp.benchmark " + shlex.join(argv if argv is not None else sys.argv[1:])
-    plot = None if args.no_plot else plot_summary(summary, output / "results.png", title=data.name)
-    markdown = [f"# Benchmark results\n\n`{command.strip()}`\n\n{setting}.\n", format_markdown(summary)]
+
+    all_results, summaries, settings = [], {}, []
+    for data in data_sets:
+        episodes = (EPISODES_BY_DATA.get(data.key, DEFAULT_EPISODES) if args.episodes == "auto"
+                    else args.episodes)
+        start = time.perf_counter()
+        results = run_benchmark(
+            data,
+            shots=args.shots,
+            n_episodes=episodes,
+            methods=methods,
+            test_size=args.test_size,
+            device=args.device,
+            random_state=args.random_state,
+            gcrdp_params=dict(args.param),
+            progress=not args.quiet,
+        )
+        setting = _setting(data, episodes, args.test_size, time.perf_counter() - start)
+        summary = summaries[data.key] = summarize(results)
+        settings.append((data.name, setting))
+        all_results.append(results.assign(data=data.key))
+        print(f"\n{setting}.\n")
+        print(format_text(summary))
+        for _, row in results[results["error"].notna()].iterrows():
+            print(f"\n{row['method']} failed in K={row['K']} episode {row['episode']}: "
+                  f"{row['error']}", file=sys.stderr)
+
+    results = pd.concat(all_results, ignore_index=True)
+    columns = ["data", *[c for c in results.columns if c not in ("data", "traceback")]]
+    results[columns].to_csv(output / "results.csv", index=False)
+    markdown = [f"# Benchmark results\n\n`{command.strip()}`\n"]
+    for (name, setting), summary in zip(settings, summaries.values()):
+        markdown += [f"## {name}\n\n{setting}.\n", format_markdown(summary), ""]
+    if len(summaries) > 1:
+        combined = compare_data_sets(summaries)
+        print("\nRatio to the best baseline, per data set and K, and their mean:\n")
+        print(format_text(combined))
+        markdown += ["## All data sets\n\nRatio of each method's mAP to the best baseline's, "
+                     "per data set and K, and their mean.\n", format_markdown(combined), ""]
+    titles = {data.key: data.name for data in data_sets}
+    plot = None if args.no_plot else plot_summary(
+        {titles[key]: summary for key, summary in summaries.items()}, output / "results.png")
     if plot:
-        markdown.append("\n![unseen-class mAP per method and K](results.png)")
+        markdown.append("![unseen-class mAP per data set, method and K](results.png)")
     (output / "results.md").write_text("\n".join(markdown) + "\n", encoding="utf-8")
 
-    print(f"\n{setting}.\n")
-    print(format_text(summary))
-    failures = results[results["error"].notna()]
-    for _, row in failures.iterrows():
-        print(f"\n{row['method']} failed in K={row['K']} episode {row['episode']}: {row['error']}",
-              file=sys.stderr)
     written = ["results.csv", "results.md"] + (["results.png"] if plot else [])
     print(f"\nwritten to {output}/: {', '.join(written)}")
     if plot is None and not args.no_plot:
         print(f"({PLOT_HINT})")
-    return summary
+    return summaries
 
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 
 from .._data import check_split
-from ..datasets import load_wikipedia
+from ..datasets import load_openclipart, load_wikipedia
 
 WIKIPEDIA = "wikipedia"
+OPENCLIPART = "openclipart"
 
 
 @dataclass(frozen=True)
@@ -20,19 +21,37 @@ class BenchmarkData:
     X: np.ndarray
     y: np.ndarray
     n_image_features: int
+    key: str = ""
 
     @property
     def n_text_features(self):
         return self.X.shape[1] - self.n_image_features
 
 
+def _embedded(load, name, key):
+    def build():
+        data = load()
+        return BenchmarkData(name, np.asarray(data.data), data.target, data.n_image_features, key)
+
+    return build
+
+
+# The data sets that ship with skgcrdp, by the name --data takes.
+EMBEDDED = {
+    WIKIPEDIA: _embedded(load_wikipedia, "Wikipedia (Rasiwasia et al., 2010)", WIKIPEDIA),
+    OPENCLIPART: _embedded(load_openclipart, "Open Clip Art (EfficientNet-Lite0 + MiniLM)",
+                           OPENCLIPART),
+}
+
+
 def load_benchmark_data(source=WIKIPEDIA, label_column="label"):
-    """Load the embedded Wikipedia data or a user's ``.npz`` or ``.csv`` file.
+    """Load an embedded data set or a user's ``.npz`` or ``.csv`` file.
 
     Parameters
     ----------
     source : str or path, default="wikipedia"
-        ``"wikipedia"``: the embedded benchmark. A ``.npz`` file must hold
+        ``"wikipedia"`` or ``"openclipart"``: a benchmark that ships with
+        skgcrdp (see :mod:`skgcrdp.datasets`). A ``.npz`` file must hold
         arrays ``X`` (image columns first), ``y`` and ``n_image_features``.
         A ``.csv`` file must hold image columns named ``img__*``, text
         columns named ``txt__*`` and a label column.
@@ -43,13 +62,13 @@ def load_benchmark_data(source=WIKIPEDIA, label_column="label"):
     -------
     data : BenchmarkData
     """
-    if str(source) == WIKIPEDIA:
-        X, y = load_wikipedia(return_X_y=True)
-        return BenchmarkData("Wikipedia (Rasiwasia et al., 2010)", X, y, 128)
+    if str(source) in EMBEDDED:
+        return EMBEDDED[str(source)]()
     path = Path(source)
     if not path.is_file():
+        names = " or ".join(repr(name) for name in EMBEDDED)
         raise FileNotFoundError(
-            f"No data set {str(source)!r}: give 'wikipedia' or the path of a .npz or .csv file."
+            f"No data set {str(source)!r}: give {names} or the path of a .npz or .csv file."
         )
     suffix = path.suffix.lower()
     if suffix == ".npz":
@@ -63,7 +82,7 @@ def load_benchmark_data(source=WIKIPEDIA, label_column="label"):
             f"{path}: X must be 2-D and y 1-D with one label per row; got X {X.shape}, y {y.shape}."
         )
     check_split(n_image, X.shape[1])
-    return BenchmarkData(path.name, X, y, n_image)
+    return BenchmarkData(path.name, X, y, n_image, str(path))
 
 
 def _from_npz(path):

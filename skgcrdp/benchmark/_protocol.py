@@ -202,3 +202,28 @@ def summarize(results):
     summary["vs_best_baseline"] = summary["mean"] / best
     summary.insert(0, "kind", kinds)
     return summary
+
+
+def compare_data_sets(summaries):
+    """Each method's ratio to the best baseline per data set and K, and their mean.
+
+    Parameters
+    ----------
+    summaries : dict of str to pandas.DataFrame
+        :func:`summarize` outputs, keyed by data set name.
+
+    Returns
+    -------
+    comparison : pandas.DataFrame
+        One row per method (in the first summary's order); one column
+        ``"<data> K=<K>"`` per data set and K holding ``vs_best_baseline``,
+        and ``mean ratio``, their mean over the columns.
+    """
+    columns = {}
+    for name, summary in summaries.items():
+        for k in dict.fromkeys(summary.index.get_level_values("K")):
+            columns[f"{name} K={k}"] = summary.loc[k, "vs_best_baseline"]
+    comparison = pd.DataFrame(columns)
+    comparison.index.name = "method"
+    comparison["mean ratio"] = comparison.mean(axis=1)
+    return comparison

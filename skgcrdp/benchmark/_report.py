@@ -28,6 +28,11 @@ def _format(value, fmt):
 
 
 def _rows(summary):
+    if summary.index.nlevels == 1:  # a comparison across data sets: ratios by method
+        header = [summary.index.name or "", *summary.columns]
+        rows = [[method, *(_format(v, "{:.3f}") for v in values)]
+                for method, values in zip(summary.index, summary.to_numpy())]
+        return header, rows
     columns = [c for c in COLUMNS if c[0] in summary.columns]
     header = ["K", "method", *(c[1] for c in columns)]
     rows = [
@@ -41,7 +46,8 @@ def format_text(summary):
     """Fixed-width table of a summary, for the terminal."""
     header, rows = _rows(summary)
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(widths[i]) if i < 2 else str(cell).rjust(widths[i])
+    left = summary.index.nlevels
+    lines = ["  ".join(str(cell).ljust(widths[i]) if i < left else str(cell).rjust(widths[i])
                        for i, cell in enumerate(row)) for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
@@ -50,11 +56,12 @@ def format_text(summary):
 def format_markdown(summary):
     """Markdown table of a summary; the best mAP of each K in bold."""
     header, rows = _rows(summary)
-    best = summary.groupby(level="K", sort=False)["mean"].transform("max")
-    mean_col = header.index("mAP (mean)")
-    for row, (key, value) in zip(rows, summary["mean"].items()):
-        if value == best[key]:
-            row[mean_col] = f"**{row[mean_col]}**"
+    if summary.index.nlevels > 1:
+        best = summary.groupby(level="K", sort=False)["mean"].transform("max")
+        mean_col = header.index("mAP (mean)")
+        for row, (key, value) in zip(rows, summary["mean"].items()):
+            if value == best[key]:
+                row[mean_col] = f"**{row[mean_col]}**"
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -65,9 +72,11 @@ KIND_COLOURS = {"GCRDP": "tab:red", "ablation": "tab:orange", "baseline": "tab:b
 
 
 def plot_summary(summary, path, title=None):
-    """One panel per K: mean unseen-class mAP per method, with the std over episodes.
+    """Mean unseen-class mAP per method, with the std over episodes: one panel per K.
 
-    Returns the path, or None (after printing a hint) without matplotlib.
+    ``summary`` is one :func:`summarize` output, or a dict of them keyed by data
+    set name (one row of panels per data set). Returns the path, or None (after
+    printing a hint) without matplotlib.
     """
     try:
         import matplotlib
@@ -77,21 +86,31 @@ def plot_summary(summary, path, title=None):
     except ImportError:
         print(PLOT_HINT)
         return None
-    ks = list(dict.fromkeys(summary.index.get_level_values("K")))
-    n_methods = len(summary.loc[ks[0]])
-    fig, axes = plt.subplots(1, len(ks), figsize=(4.5 * len(ks), 0.45 * n_methods + 1.4),
-                             sharey=True, squeeze=False)
-    for ax, k in zip(axes[0], ks):
-        part = summary.loc[k].iloc[::-1]
-        colours = [KIND_COLOURS.get(kind, "tab:blue") for kind in part["kind"]]
-        ax.barh(part.index, part["mean"], xerr=part["std"], color=colours)
-        ax.set_title("all pairs per seen class" if k == "all" else f"K = {k} pairs per seen class")
-        ax.set_xlabel("unseen-class mAP@all")
-        low = np.nanmin(part["mean"] - part["std"])
-        ax.set_xlim(left=max(0.0, low - 0.05))
-    if title:
-        fig.suptitle(title)
+    summaries = summary if isinstance(summary, dict) else {title: summary}
+    ks = list(dict.fromkeys(k for s in summaries.values() for k in s.index.get_level_values("K")))
+    n_methods = max(len(s.index.get_level_values("method").unique()) for s in summaries.values())
+    fig, axes = plt.subplots(len(summaries), len(ks), squeeze=False,
+                             figsize=(4.5 * len(ks), (0.4 * n_methods + 1.3) * len(summaries)))
+    for row, (name, part_summary) in zip(axes, summaries.items()):
+        for ax, k in zip(row, ks):
+            if k not in part_summary.index.get_level_values("K"):
+                ax.set_axis_off()
+                continue
+            part = part_summary.loc[k].iloc[::-1]
+            colours = [KIND_COLOURS.get(kind, "tab:blue") for kind in part["kind"]]
+            ax.barh(part.index, part["mean"], xerr=part["std"], color=colours)
+            heading = ("all pairs per seen class" if k == "all"
+                       else f"K = {k} pair{'s' if k != '1' else ''} per seen class")
+            ax.set_title(f"{name}\n{heading}" if name and len(summaries) > 1 else heading,
+                         fontsize=10)
+            ax.set_xlabel("unseen-class mAP@all")
+            low = np.nanmin(part["mean"] - part["std"])
+            ax.set_xlim(left=max(0.0, low - 0.05))
+            if ax is not row[0]:
+                ax.set_yticklabels([])
+    if len(summaries) == 1 and (title or next(iter(summaries))):
+        fig.suptitle(title or next(iter(summaries)))
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

@@ -1,6 +1,7 @@
-"""Data sets: the embedded Wikipedia benchmark and a synthetic generator."""
+"""Data sets: the embedded benchmarks (Wikipedia, Open Clip Art) and a synthetic generator."""
 
+from ._openclipart import load_openclipart
 from ._synthetic import make_multimodal_classification
 from ._wikipedia import load_wikipedia
 
-__all__ = ["load_wikipedia", "make_multimodal_classification"]
+__all__ = ["load_openclipart", "load_wikipedia", "make_multimodal_classification"]
