@@ -4,10 +4,9 @@ import json
 from importlib import resources
 
 import numpy as np
-import pandas as pd
-from sklearn.utils import Bunch
 
 from .._data import IMAGE_PREFIX, TEXT_PREFIX
+from ._base import package_result
 
 N_IMAGE_FEATURES = 1280
 N_TEXT_FEATURES = 384
@@ -33,7 +32,7 @@ divided by icon context, ``computer/icons/actions``, and by continent,
   caption made of the SVG's title, description and keywords.
 
 No caption names its class: every caption word whose stem is a word of the
-file's folders is removed, collection titles are replaced by the file name,
+class name or of the file's folders is removed, collection titles are replaced by the file name,
 and within a class no picture or caption appears twice; a picture filed in
 two classes is left out. Features are stored as float16.
 
@@ -120,19 +119,14 @@ def load_openclipart(*, return_X_y=False, as_frame=False):
         + [f"{TEXT_PREFIX}minilm{i}" for i in range(N_TEXT_FEATURES)],
         dtype=object,
     )
-    frame = None
-    if as_frame:
-        X = pd.DataFrame(X, columns=feature_names)
-        y = pd.Series(y, name="category")
-        frame = pd.concat([X, y], axis=1)
-    if return_X_y:
-        return X, y
-    return Bunch(
-        data=X,
-        target=y,
-        frame=frame,
+    return package_result(
+        X,
+        y,
+        feature_names,
+        target_name="category",
+        return_X_y=return_X_y,
+        as_frame=as_frame,
         target_names=raw["target_names"].astype(object),
-        feature_names=feature_names,
         n_image_features=N_IMAGE_FEATURES,
         item_ids=raw["item_ids"].astype(object),
         captions=raw["captions"].astype(object),

@@ -3,10 +3,9 @@
 from importlib import resources
 
 import numpy as np
-import pandas as pd
-from sklearn.utils import Bunch
 
 from .._data import IMAGE_PREFIX, TEXT_PREFIX
+from ._base import package_result
 
 N_IMAGE_FEATURES = 128
 N_TEXT_FEATURES = 10
@@ -89,19 +88,14 @@ def load_wikipedia(*, subset="all", return_X_y=False, as_frame=False):
         + [f"{TEXT_PREFIX}topic{i}" for i in range(N_TEXT_FEATURES)],
         dtype=object,
     )
-    frame = None
-    if as_frame:
-        X = pd.DataFrame(X, columns=feature_names)
-        y = pd.Series(y, name="category")
-        frame = pd.concat([X, y], axis=1)
-    if return_X_y:
-        return X, y
-    return Bunch(
-        data=X,
-        target=y,
-        frame=frame,
+    return package_result(
+        X,
+        y,
+        feature_names,
+        target_name="category",
+        return_X_y=return_X_y,
+        as_frame=as_frame,
         target_names=raw["target_names"],
-        feature_names=feature_names,
         n_image_features=N_IMAGE_FEATURES,
         is_test=raw["is_test"][keep],
         image_ids=raw["image_ids"][keep],
