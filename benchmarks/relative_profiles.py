@@ -1,0 +1,130 @@
+"""Retrieval by relative profiles over paired anchors, against GCRDP and the baselines.
+
+    python benchmarks/relative_profiles.py [wikipedia|openclipart] [all|K] [episodes]
+
+Exploration for the method work (docs/benchmark.md, "Towards a clear lead"). The
+seen pairs are anchors: image i and text i describe the same thing. An unseen image
+is represented by its cosine similarities to the anchor *images* (input features,
+standardised on the seen pairs), an unseen text by its similarities to the anchor
+*texts*; both profiles have one coordinate per anchor pair, so they are comparable
+across modalities with no training at all. Each profile is centred and scaled to
+unit length ("cos"), or first passed through softmax(similarity / 0.2) ("soft").
+Profiles preserve relative distances by construction, the idea behind GCRDP's RDP
+part, in a form that needs no cross-modal map.
+
+For each outer episode (the benchmark's own, same seed) every variant is scored by
+an inner class-disjoint CV inside the seen classes (``INNER_SPLITS`` repeats, half
+of the seen classes held out each time): that is the number to choose by. The
+unseen-class mAP of the variant fitted on all seen classes is printed beside it,
+for information only.
+"""
+
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.cross_decomposition import PLSCanonical
+from sklearn.preprocessing import StandardScaler
+
+from skgcrdp import make_gcrdp_pipeline
+from skgcrdp.baselines import CrossDecompositionEmbedder
+from skgcrdp.benchmark import load_benchmark_data
+from skgcrdp.metrics import mean_average_precision, normalize_rows
+from skgcrdp.model_selection import ClassDisjointSplit
+
+INNER_SPLITS = 4
+
+
+def both_directions(S, y):
+    return (mean_average_precision(y, y, S) + mean_average_precision(y, y, S.T)) / 2
+
+
+def centred(M):
+    M = M - M.mean(axis=1, keepdims=True)
+    return M / (np.linalg.norm(M, axis=1, keepdims=True) + 1e-12)
+
+
+def softmax(M, temperature):
+    M = (M - M.max(axis=1, keepdims=True)) / temperature
+    E = np.exp(M)
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def profile_scores(X_train, X_test, n_image, kind):
+    """Image-by-text scores of the test pairs from their profiles over the training pairs."""
+    profiles = []
+    for part in (slice(None, n_image), slice(n_image, None)):
+        scaler = StandardScaler().fit(X_train[:, part])
+        anchors = normalize_rows(scaler.transform(X_train[:, part]))
+        similarity = normalize_rows(scaler.transform(X_test[:, part])) @ anchors.T
+        profiles.append(centred(similarity if kind == "cos" else softmax(similarity, 0.2)))
+    return profiles[0] @ profiles[1].T
+
+
+def embedding_scores(model, X_train, y_train, X_test):
+    Z = model.fit(X_train, y_train).transform(X_test)
+    half = Z.shape[1] // 2
+    return normalize_rows(Z[:, :half]) @ normalize_rows(Z[:, half:]).T
+
+
+def variants(n_image, seed):
+    def gcrdp(X_train, y_train, X_test):
+        return embedding_scores(make_gcrdp_pipeline(n_image, random_state=seed)[:-1],
+                                X_train, y_train, X_test)
+
+    def pls(X_train, y_train, X_test):
+        width = min(10, len(X_train) - 1, X_train.shape[1] - n_image)
+        return embedding_scores(CrossDecompositionEmbedder(n_image, PLSCanonical(width, max_iter=1000)),
+                                X_train, y_train, X_test)
+
+    def supcon(X_train, y_train, X_test):
+        model = make_gcrdp_pipeline(n_image, random_state=seed, align="passthrough",
+                                    extract__prototype_weight=0.0, extract__instance_weight=0.0)
+        return embedding_scores(model[:-1], X_train, y_train, X_test)
+
+    def profiles(kind):
+        return lambda X_train, y_train, X_test: profile_scores(X_train, X_test, n_image, kind)
+
+    def gcrdp_plus_profiles(X_train, y_train, X_test):
+        return gcrdp(X_train, y_train, X_test) + profile_scores(X_train, X_test, n_image, "cos")
+
+    return {
+        "GCRDP (defaults)": gcrdp,
+        "PLS": pls,
+        "SupCon MLP": supcon,
+        "relative profiles, cos (no training)": profiles("cos"),
+        "relative profiles, soft 0.2 (no training)": profiles("soft"),
+        "GCRDP scores + cos profile scores": gcrdp_plus_profiles,
+    }
+
+
+def main(name="openclipart", shots="all", n_episodes=3):
+    warnings.filterwarnings("ignore")
+    data = load_benchmark_data(name)
+    k = None if shots == "all" else int(shots)
+    X, y, n_image = data.X, data.y, data.n_image_features
+    inner, outer = {}, {}
+    start = time.perf_counter()
+    outer_cv = ClassDisjointSplit(int(n_episodes), test_size=0.5, n_shots=k, random_state=0)
+    for episode, (seen, unseen) in enumerate(outer_cv.split(X, y)):
+        Xs, ys = X[seen], y[seen]
+        inner_cv = ClassDisjointSplit(INNER_SPLITS, test_size=0.5, random_state=episode)
+        for label, method in variants(n_image, episode).items():
+            for fit, val in inner_cv.split(Xs, ys):
+                S = method(Xs[fit], ys[fit], Xs[val])
+                inner.setdefault(label, []).append(both_directions(S, ys[val]))
+            outer.setdefault(label, []).append(
+                both_directions(method(Xs, ys, X[unseen]), y[unseen]))
+    print(f"{data.name}, K = {shots}, {n_episodes} episodes x {INNER_SPLITS} inner splits "
+          f"({time.perf_counter() - start:.0f} s)\n")
+    print("| variant | inner CV mAP ± se (selects) | unseen mAP (reported) |")
+    print("| --- | --- | --- |")
+    for label in inner:
+        scores = np.asarray(inner[label])
+        se = scores.std(ddof=1) / np.sqrt(len(scores))
+        print(f"| {label} | {scores.mean():.4f} ± {se:.4f} | {np.mean(outer[label]):.4f} |")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
