@@ -182,6 +182,7 @@ def test_without_matplotlib_the_run_ends_with_a_hint(tmp_path, capsys, monkeypat
     (["--param", "novalue"], "KEY=VALUE"),
     (["--episodes", "0"], "'auto' or a positive int"),
     (["--data", "wikipedia", "nope"], "No data set 'nope'"),
+    (["--methods", "PLS", "PSL"], "Unknown method(s) ['PSL']"),
 ])
 def test_command_line_rejects_bad_values(argv, message, capsys):
     with pytest.raises(SystemExit) as exit:

@@ -17,13 +17,13 @@ from pathlib import Path
 import pandas as pd
 
 from ._datasets import EMBEDDED, OPENCLIPART, load_benchmark_data
-from ._methods import METHODS
+from ._methods import METHODS, resolve_methods
 from ._protocol import compare_data_sets, run_benchmark, summarize
 from ._report import PLOT_HINT, format_markdown, format_text, plot_summary
 
 DEFAULT_SHOTS = ("all", "5", "1")
 # Episodes per K: fewer for the larger Open Clip Art set keeps the default run
-# (both embedded sets, three K) near five minutes on two cores.
+# (both embedded sets, three K) near five and a half minutes on two cores.
 DEFAULT_EPISODES = 10
 EPISODES_BY_DATA = {OPENCLIPART: 5}
 
@@ -122,7 +122,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     methods = None if args.methods == "all" or "all" in args.methods else args.methods
     try:
-        # Load every data set before the first fit: a typo must not cost a long run.
+        # Check names and load every data set before the first fit: a typo must
+        # not cost a long run, nor end one.
+        resolve_methods(methods)
         data_sets = [load_benchmark_data(source, args.label_column)
                      for source in _data_sources(args.data)]
     except (OSError, ValueError) as exc:
