@@ -1,25 +1,29 @@
 """Choose GCRDP defaults by class-disjoint cross-validation inside the seen classes.
 
-For each outer episode (5 seen / 5 unseen Wikipedia classes), every variant is
-scored by an inner class-disjoint CV that uses the seen classes only (3 to
-train, 2 to validate, 2 draws): that score is what a default is chosen by. The
-unseen-class ("outer") mAP of the variant fitted on all seen classes is
-printed beside it for information only; it never chooses anything.
+For each outer episode of the benchmark (same seed, half the classes unseen),
+every variant is scored by an inner class-disjoint CV that uses the seen classes
+only (``--inner-splits`` draws, half of the seen classes held out each time):
+that score is what a default is chosen by, and it is also given as a paired
+difference to the defaults over the same folds (mean ± standard error), since
+the folds' own spread is mostly the folds', not the variants'. The unseen-class
+("outer") mAP of the variant fitted on all seen classes is printed beside it
+for information only; it never chooses anything.
 
-    python benchmarks/select_defaults.py                 # every variant
-    python benchmarks/select_defaults.py noalign default # some of them
-    SHOTS=5 python benchmarks/select_defaults.py         # 5 pairs per seen class
+    python benchmarks/select_defaults.py --inner-test-size 2      # every variant, Wikipedia,
+                                                                  # as docs/results.md ran it
+    python benchmarks/select_defaults.py "no aligner" default     # some of them
+    python benchmarks/select_defaults.py --data openclipart --shots 5 --episodes 3 \
+        --inner-splits 6 default "iw=0.5 pw=1"
 """
 
-import os
-import sys
+import argparse
 import time
 import warnings
 
 import numpy as np
 
 from skgcrdp import make_gcrdp_pipeline
-from skgcrdp.datasets import load_wikipedia
+from skgcrdp.benchmark import load_benchmark_data
 from skgcrdp.model_selection import ClassDisjointSplit
 
 VARIANTS = {
@@ -44,36 +48,69 @@ VARIANTS = {
     "no aligner, batch_size=1024, max_epochs=40": {
         "extract__batch_size": 1024, "extract__max_epochs": 40, "align": "passthrough"
     },
+    # The target's split between partner, class samples and prototypes (method work).
+    "iw=0.5 pw=0": {"extract__instance_weight": 0.5, "extract__prototype_weight": 0.0},
+    "iw=0.5 pw=1": {"extract__instance_weight": 0.5, "extract__prototype_weight": 1.0},
+    "iw=0.7 pw=0": {"extract__instance_weight": 0.7, "extract__prototype_weight": 0.0},
+    "iw=0.7 pw=1": {"extract__instance_weight": 0.7, "extract__prototype_weight": 1.0},
+    "iw=0.9 pw=1": {"extract__prototype_weight": 1.0},
+    "iw=0.7": {"extract__instance_weight": 0.7},
+    "iw=0.7, no aligner": {"extract__instance_weight": 0.7, "align": "passthrough"},
+    "iw=0.7, no prototypes": {"extract__instance_weight": 0.7, "extract__prototype_weight": 0.0},
 }
 
 
-def evaluate(params, X, y, n_episodes=3, shots=None):
+def evaluate(params, data, n_episodes, shots, inner_splits, inner_test_size):
+    """Inner-CV scores (one per fold, in a fixed fold order) and unseen-class scores."""
+    X, y, n_image = data.X, data.y, data.n_image_features
     inner, outer = [], []
-    for episode, (seen, unseen) in enumerate(
-        ClassDisjointSplit(n_episodes, n_shots=shots, random_state=0).split(X, y)
-    ):
+    outer_cv = ClassDisjointSplit(n_episodes, test_size=0.5, n_shots=shots, random_state=0)
+    for episode, (seen, unseen) in enumerate(outer_cv.split(X, y)):
         Xs, ys = X[seen], y[seen]
-        inner_cv = ClassDisjointSplit(2, test_size=2, n_shots=shots, random_state=episode)
+        inner_cv = ClassDisjointSplit(inner_splits, test_size=inner_test_size, n_shots=shots,
+                                      random_state=episode)
         for fit, val in inner_cv.split(Xs, ys):
-            model = make_gcrdp_pipeline(128, random_state=0, **params).fit(Xs[fit], ys[fit])
+            model = make_gcrdp_pipeline(n_image, random_state=0, **params).fit(Xs[fit], ys[fit])
             inner.append(model.score(Xs[val], ys[val]))
-        model = make_gcrdp_pipeline(128, random_state=0, **params).fit(Xs, ys)
+        model = make_gcrdp_pipeline(n_image, random_state=0, **params).fit(Xs, ys)
         outer.append(model.score(X[unseen], y[unseen]))
-    return np.mean(inner), np.mean(outer)
+    return np.asarray(inner), np.mean(outer)
 
 
-def main(names):
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("variants", nargs="*", help=f"names from: {', '.join(VARIANTS)}")
+    parser.add_argument("--data", default="wikipedia", help="embedded name or file")
+    parser.add_argument("--shots", default="all", help="pairs per seen class: all or an int")
+    parser.add_argument("--episodes", type=int, default=3, help="outer episodes")
+    parser.add_argument("--inner-splits", type=int, default=2, help="inner CV draws per episode")
+    parser.add_argument("--inner-test-size", type=float, default=0.5,
+                        help="held-out share of the seen classes (>= 1: a number of classes)")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.variants if name not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s) {unknown}")
     warnings.filterwarnings("ignore")
-    X, y = load_wikipedia(return_X_y=True)
-    shots = int(os.environ["SHOTS"]) if os.environ.get("SHOTS") else None
-    print(f"pairs per seen class: {shots or 'all'}")
-    print("| variant | inner CV mAP (selects) | unseen mAP (reported) | s per variant |")
-    print("| --- | --- | --- | --- |")
-    for name in names or VARIANTS:
+    data = load_benchmark_data(args.data)
+    shots = None if args.shots == "all" else int(args.shots)
+    names = ["default", *[n for n in args.variants or VARIANTS if n != "default"]]
+    print(f"{data.name}; pairs per seen class: {args.shots}; {args.episodes} episodes x "
+          f"{args.inner_splits} inner splits")
+    print("| variant | inner CV mAP (selects) | paired difference to the defaults ± se "
+          "| unseen mAP (reported) | s per variant |")
+    print("| --- | --- | --- | --- | --- |")
+    reference = None
+    for name in names:
         start = time.perf_counter()
-        inner, outer = evaluate(VARIANTS[name], X, y, shots=shots)
-        print(f"| {name} | {inner:.4f} | {outer:.4f} | {time.perf_counter() - start:.0f} |", flush=True)
+        test_size = int(args.inner_test_size) if args.inner_test_size >= 1 else args.inner_test_size
+        inner, outer = evaluate(VARIANTS[name], data, args.episodes, shots, args.inner_splits,
+                                test_size)
+        reference = inner if reference is None else reference
+        diff = inner - reference
+        se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
+        print(f"| {name} | {inner.mean():.4f} | {diff.mean():+.4f} ± {se:.4f} | {outer:.4f} "
+              f"| {time.perf_counter() - start:.0f} |", flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()
