@@ -13,7 +13,7 @@ for information only; it never chooses anything.
                                                                   # as docs/results.md ran it
     python benchmarks/select_defaults.py "no aligner" default     # some of them
     python benchmarks/select_defaults.py --data openclipart --shots 5 --episodes 3 \
-        --inner-splits 6 default "iw=0.5 pw=1"
+        --inner-splits 5 default "instance_weight=0.9 (previous default)"
 """
 
 import argparse
@@ -48,15 +48,14 @@ VARIANTS = {
     "no aligner, batch_size=1024, max_epochs=40": {
         "extract__batch_size": 1024, "extract__max_epochs": 40, "align": "passthrough"
     },
-    # The target's split between partner, class samples and prototypes (method work).
-    "iw=0.5 pw=0": {"extract__instance_weight": 0.5, "extract__prototype_weight": 0.0},
-    "iw=0.5 pw=1": {"extract__instance_weight": 0.5, "extract__prototype_weight": 1.0},
-    "iw=0.7 pw=0": {"extract__instance_weight": 0.7, "extract__prototype_weight": 0.0},
-    "iw=0.7 pw=1": {"extract__instance_weight": 0.7, "extract__prototype_weight": 1.0},
-    "iw=0.9 pw=1": {"extract__prototype_weight": 1.0},
-    "iw=0.7": {"extract__instance_weight": 0.7},
-    "iw=0.7, no aligner": {"extract__instance_weight": 0.7, "align": "passthrough"},
-    "iw=0.7, no prototypes": {"extract__instance_weight": 0.7, "extract__prototype_weight": 0.0},
+    # The target's split between partner, class samples and prototypes, on both data sets.
+    "instance_weight=0.9 (previous default)": {"extract__instance_weight": 0.9},
+    "instance_weight=0.5": {"extract__instance_weight": 0.5},
+    "instance_weight=0.5, no GMM prototypes": {
+        "extract__instance_weight": 0.5, "extract__prototype_weight": 0.0
+    },
+    "prototype_weight=1": {"extract__prototype_weight": 1.0},
+    "no GMM prototypes": {"extract__prototype_weight": 0.0},
 }
 
 
