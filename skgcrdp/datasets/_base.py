@@ -1,7 +1,27 @@
-"""What the embedded data sets' loaders share: arrays, frames or a Bunch."""
+"""What the embedded data sets' loaders share: the file, column names, frames or a Bunch."""
 
+from importlib import resources
+
+import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
+
+from .._data import IMAGE_PREFIX, TEXT_PREFIX
+
+
+def load_arrays(filename):
+    """The arrays of a shipped ``.npz`` file (never unpickled)."""
+    with resources.files(__package__).joinpath("data", filename).open("rb") as f:
+        return dict(np.load(f, allow_pickle=False))
+
+
+def feature_names(image_stem, n_image, text_stem, n_text):
+    """``img__<image_stem>0 ... txt__<text_stem>0 ...``: the split travels with the columns."""
+    return np.asarray(
+        [f"{IMAGE_PREFIX}{image_stem}{i}" for i in range(n_image)]
+        + [f"{TEXT_PREFIX}{text_stem}{i}" for i in range(n_text)],
+        dtype=object,
+    )
 
 
 def package_result(X, y, feature_names, *, target_name, return_X_y, as_frame, **fields):

@@ -1,12 +1,10 @@
 """Open Clip Art with pretrained deep features, shipped inside the package."""
 
 import json
-from importlib import resources
 
 import numpy as np
 
-from .._data import IMAGE_PREFIX, TEXT_PREFIX
-from ._base import package_result
+from ._base import feature_names, load_arrays, package_result
 
 N_IMAGE_FEATURES = 1280
 N_TEXT_FEATURES = 384
@@ -110,19 +108,13 @@ def load_openclipart(*, return_X_y=False, as_frame=False):
     >>> data.target_names[data.target[0]]
     'animals/birds'
     """
-    with resources.files(__package__).joinpath("data", "openclipart.npz").open("rb") as f:
-        raw = dict(np.load(f, allow_pickle=False))
+    raw = load_arrays("openclipart.npz")
     X = np.hstack([raw["image"], raw["text"]]).astype(np.float32)
     y = raw["target"].astype(np.int64)
-    feature_names = np.asarray(
-        [f"{IMAGE_PREFIX}efficientnet{i}" for i in range(N_IMAGE_FEATURES)]
-        + [f"{TEXT_PREFIX}minilm{i}" for i in range(N_TEXT_FEATURES)],
-        dtype=object,
-    )
     return package_result(
         X,
         y,
-        feature_names,
+        feature_names("efficientnet", N_IMAGE_FEATURES, "minilm", N_TEXT_FEATURES),
         target_name="category",
         return_X_y=return_X_y,
         as_frame=as_frame,

@@ -1,11 +1,9 @@
 """The Wikipedia cross-modal benchmark, shipped inside the package."""
 
-from importlib import resources
 
 import numpy as np
 
-from .._data import IMAGE_PREFIX, TEXT_PREFIX
-from ._base import package_result
+from ._base import feature_names, load_arrays, package_result
 
 N_IMAGE_FEATURES = 128
 N_TEXT_FEATURES = 10
@@ -76,22 +74,16 @@ def load_wikipedia(*, subset="all", return_X_y=False, as_frame=False):
     """
     if subset not in ("all", "train", "test"):
         raise ValueError(f"subset must be 'all', 'train' or 'test', got {subset!r}.")
-    with resources.files(__package__).joinpath("data", "wikipedia.npz").open("rb") as f:
-        raw = dict(np.load(f, allow_pickle=False))
+    raw = load_arrays("wikipedia.npz")
     keep = np.ones(raw["target"].shape[0], dtype=bool)
     if subset != "all":
         keep = raw["is_test"] if subset == "test" else ~raw["is_test"]
     X = np.hstack([raw["image"], raw["text"]])[keep]
     y = raw["target"][keep].astype(np.int64)
-    feature_names = np.asarray(
-        [f"{IMAGE_PREFIX}sift{i}" for i in range(N_IMAGE_FEATURES)]
-        + [f"{TEXT_PREFIX}topic{i}" for i in range(N_TEXT_FEATURES)],
-        dtype=object,
-    )
     return package_result(
         X,
         y,
-        feature_names,
+        feature_names("sift", N_IMAGE_FEATURES, "topic", N_TEXT_FEATURES),
         target_name="category",
         return_X_y=return_X_y,
         as_frame=as_frame,
