@@ -15,7 +15,11 @@ OPENCLIPART = "openclipart"
 
 @dataclass(frozen=True)
 class BenchmarkData:
-    """Paired features ``X = [image | text]``, labels ``y`` and the split."""
+    """Paired features ``X = [image | text]``, labels ``y`` and the split.
+
+    ``name`` is for tables; ``key`` is how ``--data`` names it (an embedded
+    set's name, or the file's path).
+    """
 
     name: str
     X: np.ndarray

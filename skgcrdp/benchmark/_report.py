@@ -43,7 +43,7 @@ def _rows(summary):
 
 
 def format_text(summary):
-    """Fixed-width table of a summary, for the terminal."""
+    """Fixed-width table of a summary (or of :func:`compare_data_sets`), for the terminal."""
     header, rows = _rows(summary)
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     left = summary.index.nlevels
@@ -54,7 +54,7 @@ def format_text(summary):
 
 
 def format_markdown(summary):
-    """Markdown table of a summary; the best mAP of each K in bold."""
+    """Markdown table of a summary (the best mAP of each K in bold) or of a comparison."""
     header, rows = _rows(summary)
     if summary.index.nlevels > 1:
         best = summary.groupby(level="K", sort=False)["mean"].transform("max")
