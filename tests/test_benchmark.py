@@ -18,6 +18,7 @@ from skgcrdp.benchmark import (
 )
 from skgcrdp.benchmark import __main__ as cli
 from skgcrdp.benchmark._memory import PeakMemory
+from skgcrdp.benchmark._methods import EpisodeContext
 from skgcrdp.benchmark._progress import Progress
 from skgcrdp.benchmark._report import PLOT_HINT
 
@@ -268,3 +269,23 @@ def test_progress_prints_one_line_per_run_off_a_terminal():
 def test_benchmark_data_knows_its_text_width(small_data):
     X, y = small_data
     assert BenchmarkData("d", X, y, 100).n_text_features == 38
+
+
+def test_each_ablation_switches_its_part_off_and_changes_the_embedding(synthetic):
+    # The benchmark's ablation rows must differ from GCRDP exactly where the
+    # method says: no mixtures without prototypes, no aligner without alignment.
+    X, y, n_image = synthetic
+    context = EpisodeContext(n_image_features=n_image, n_text_features=X.shape[1] - n_image,
+                             n_pairs=len(y), seed=0, device="cpu",
+                             gcrdp_params={"extract__max_epochs": 6, "align__max_epochs": 2})
+    fitted = {name: METHODS[name].build(context).fit(X, y)
+              for name in ("GCRDP", "GCRDP w/o prototypes", "GCRDP w/o alignment",
+                           "contrastive encoders", "SupCon MLP")}
+    assert fitted["GCRDP"]["extract"].image_prototypes_.shape[0] > 0
+    assert fitted["GCRDP w/o prototypes"]["extract"].image_prototypes_.shape[0] == 0
+    assert fitted["GCRDP w/o alignment"]["align"] == "passthrough"
+    assert fitted["SupCon MLP"]["extract"].instance_weight == 0.0
+    Z = {name: model.transform(X) for name, model in fitted.items()}
+    for name in ("GCRDP w/o prototypes", "GCRDP w/o alignment", "contrastive encoders"):
+        assert np.abs(Z[name] - Z["GCRDP"]).max() > 1e-3, name
+    assert np.abs(Z["SupCon MLP"] - Z["contrastive encoders"]).max() > 1e-3
