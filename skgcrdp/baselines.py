@@ -7,7 +7,7 @@ stages, so any of them can feed a :class:`~skgcrdp.RelativeDistanceAligner`
 or a :class:`~skgcrdp.CrossModalRetriever` inside a ``Pipeline``.
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._data import check_modality, validate_cross_modal, validate_one_modality
+from .metrics import normalize_rows
 
 
 class _PairedEmbedder(TransformerMixin, BaseEstimator):
@@ -187,3 +188,77 @@ class RandomProjectionEmbedder(_PairedEmbedder):
 
     def _embed(self, X, modality):
         return self._scaled(X, modality) @ self.components_[modality]
+
+
+class RelativeProfileEmbedder(_PairedEmbedder):
+    """Relative profiles over the training pairs: cross-modal retrieval with no training.
+
+    The training pairs are anchors: image ``i`` and text ``i`` describe the
+    same thing. An image is described by its cosine similarities to the anchor
+    images, a text by its similarities to the anchor texts (each modality
+    standardised on the training pairs); both profiles have one coordinate per
+    anchor pair, so they can be compared across modalities although no map
+    between the modalities is learned. Each profile is centred and scaled to
+    unit length, so the cosine of two profiles is their correlation. This is
+    relative distance preservation in its plainest form: things are close
+    across modalities when they stand in the same relation to the anchors.
+
+    Parameters
+    ----------
+    n_image_features : int, default=None
+        Number of image columns; None reads ``img__``/``txt__`` prefixes.
+    temperature : float, default=None
+        None: profiles of raw cosine similarities. A positive value passes
+        each profile through ``softmax(similarity / temperature)`` first,
+        which stresses the nearest anchors.
+
+    Attributes
+    ----------
+    anchors_ : dict of str to ndarray of shape (n_anchors, n_modality_features)
+        The standardised, unit-length training features of each modality.
+    n_image_features_ : int
+        Number of image columns.
+
+    See Also
+    --------
+    CrossDecompositionEmbedder : A learned linear map between the modalities.
+
+    References
+    ----------
+    L. Moschella, V. Maiorca, M. Fumero, A. Norelli, F. Locatello, E. Rodolà,
+    "Relative representations enable zero-shot latent space communication",
+    ICLR 2023.
+
+    Examples
+    --------
+    >>> from skgcrdp.baselines import RelativeProfileEmbedder
+    >>> from skgcrdp.datasets import make_multimodal_classification
+    >>> from skgcrdp.metrics import cross_modal_retrieval_score
+    >>> X, y = make_multimodal_classification(random_state=0)
+    >>> embedder = RelativeProfileEmbedder(20).fit(X[:150])
+    >>> embedder.transform(X[150:]).shape     # one coordinate per anchor pair
+    (100, 300)
+    >>> bool(cross_modal_retrieval_score(embedder.transform(X[150:]), y[150:]) > 0.5)
+    True
+    """
+
+    _parameter_constraints = {
+        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        "temperature": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    def __init__(self, n_image_features=None, temperature=None):
+        self.n_image_features = n_image_features
+        self.temperature = temperature
+
+    def _fit_views(self, A, B):
+        self.anchors_ = {"image": normalize_rows(A), "text": normalize_rows(B)}
+
+    def _embed(self, X, modality):
+        similarity = normalize_rows(self._scaled(X, modality)) @ self.anchors_[modality].T
+        if self.temperature is not None:
+            similarity = similarity / self.temperature
+            similarity = np.exp(similarity - similarity.max(axis=1, keepdims=True))
+            similarity /= similarity.sum(axis=1, keepdims=True)
+        centred = similarity - similarity.mean(axis=1, keepdims=True)
+        return normalize_rows(centred)

@@ -72,3 +72,34 @@ def test_pca_front_lets_cca_fit_more_features_than_pairs(rng):
     Z = embedder.fit(X[:40], y[:40]).transform(X[40:])
     assert embedder.pcas_["image"].n_components_ == 39  # capped below the number of pairs
     assert Z.shape == (20, 8) and np.isfinite(Z).all()
+
+
+def test_relative_profiles_are_centred_similarities_to_the_anchors(synthetic):
+    X, y, n_image = synthetic
+    from skgcrdp.baselines import RelativeProfileEmbedder
+    from skgcrdp.metrics import normalize_rows
+
+    train, test = X[:120], X[120:]
+    A = StandardScaler().fit(train[:, n_image:])
+    anchors = normalize_rows(A.transform(train[:, n_image:]))
+    similarity = normalize_rows(A.transform(test[:, n_image:])) @ anchors.T
+    expected = normalize_rows(similarity - similarity.mean(axis=1, keepdims=True))
+    embedder = RelativeProfileEmbedder(n_image).fit(train)
+    Z = embedder.transform(test)
+    assert Z.shape == (len(test), 2 * 120)  # one coordinate per anchor pair and modality
+    np.testing.assert_allclose(Z[:, 120:], expected, atol=1e-10)
+    np.testing.assert_allclose(embedder.transform_modality(test[:, :n_image], "image"), Z[:, :120])
+    np.testing.assert_allclose(np.linalg.norm(Z[:, :120], axis=1), 1)
+    soft = RelativeProfileEmbedder(n_image, temperature=0.1).fit(train).transform(test)
+    assert np.isfinite(soft).all() and np.abs(soft - Z).max() > 0.1
+
+
+def test_relative_profiles_retrieve_unseen_classes_without_training(synthetic):
+    from skgcrdp.baselines import RelativeProfileEmbedder
+    from skgcrdp.metrics import cross_modal_retrieval_score
+
+    X, y, n_image = synthetic
+    seen = y < 3  # anchors from three classes, queries and gallery from the other three
+    Z = RelativeProfileEmbedder(n_image).fit(X[seen]).transform(X[~seen])
+    chance = RandomProjectionEmbedder(n_image, 10, random_state=0).fit(X[seen]).transform(X[~seen])
+    assert cross_modal_retrieval_score(Z, y[~seen]) > cross_modal_retrieval_score(chance, y[~seen]) + 0.1

@@ -4,7 +4,11 @@ from sklearn.cross_decomposition import CCA
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skgcrdp import CrossModalRetriever, GMMFeatureExtractor, RelativeDistanceAligner
-from skgcrdp.baselines import CrossDecompositionEmbedder, RandomProjectionEmbedder
+from skgcrdp.baselines import (
+    CrossDecompositionEmbedder,
+    RandomProjectionEmbedder,
+    RelativeProfileEmbedder,
+)
 
 TINY = dict(max_epochs=2, hidden_dim=8, embedding_dim=4, batch_size=32, device="cpu")
 
@@ -14,6 +18,8 @@ ESTIMATORS = [
     CrossModalRetriever(n_neighbors=1),
     CrossDecompositionEmbedder(n_image_features=1, estimator=CCA(n_components=1)),
     RandomProjectionEmbedder(n_image_features=1, n_components=2),
+    RelativeProfileEmbedder(n_image_features=1),
+    RelativeProfileEmbedder(n_image_features=1, temperature=0.2),
 ]
 
 
