@@ -71,8 +71,9 @@ def variants(n_image, seed):
     def profiles(temperature):
         return lambda X_train, y_train, X_test: profile_scores(X_train, X_test, n_image, temperature)
 
-    def gcrdp_plus_profiles(X_train, y_train, X_test):
-        return gcrdp(X_train, y_train, X_test) + profile_scores(X_train, X_test, n_image, None)
+    def plus_profiles(method):
+        return lambda X_train, y_train, X_test: (
+            method(X_train, y_train, X_test) + profile_scores(X_train, X_test, n_image, None))
 
     return {
         "GCRDP (defaults)": gcrdp,  # the table in docs/benchmark.md ran instance_weight=0.9
@@ -80,7 +81,8 @@ def variants(n_image, seed):
         "SupCon MLP": supcon,
         "relative profiles, cos (no training)": profiles(None),
         "relative profiles, soft 0.2 (no training)": profiles(0.2),
-        "GCRDP scores + cos profile scores": gcrdp_plus_profiles,
+        "GCRDP scores + cos profile scores": plus_profiles(gcrdp),
+        "PLS scores + cos profile scores": plus_profiles(pls),
     }
 
 
