@@ -17,7 +17,6 @@ from sklearn.metrics import label_ranking_average_precision_score
 from skgcrdp._data import split_modalities
 from skgcrdp.benchmark import load_benchmark_data
 from skgcrdp.benchmark.__main__ import DEFAULT_EPISODES, EPISODES_BY_DATA
-from skgcrdp.datasets import load_openclipart, load_wikipedia  # noqa: F401 (named in the doc)
 from skgcrdp.metrics import normalize_rows
 from skgcrdp.model_selection import ClassDisjointSplit
 

@@ -10,6 +10,7 @@ or a :class:`~skgcrdp.CrossModalRetriever` inside a ``Pipeline``.
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import softmax
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.cross_decomposition import PLSCanonical
 from sklearn.decomposition import PCA
@@ -24,6 +25,11 @@ from .metrics import normalize_rows
 
 class _PairedEmbedder(TransformerMixin, BaseEstimator):
     """Standardise each modality, fit ``_fit_views``, embed with ``_embed``."""
+
+    # Subclasses add their own parameters to these.
+    _parameter_constraints = {
+        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+    }
 
     def fit(self, X, y=None):
         """Fit on paired data.
@@ -109,7 +115,7 @@ class CrossDecompositionEmbedder(_PairedEmbedder):
     """
 
     _parameter_constraints = {
-        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        **_PairedEmbedder._parameter_constraints,
         "estimator": [HasMethods(["fit", "transform"]), None],
         "n_pca_components": [Interval(Integral, 1, None, closed="left"), None],
     }
@@ -169,7 +175,7 @@ class RandomProjectionEmbedder(_PairedEmbedder):
     """
 
     _parameter_constraints = {
-        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        **_PairedEmbedder._parameter_constraints,
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
@@ -243,7 +249,7 @@ class RelativeProfileEmbedder(_PairedEmbedder):
     """
 
     _parameter_constraints = {
-        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
+        **_PairedEmbedder._parameter_constraints,
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
     }
 
@@ -257,8 +263,6 @@ class RelativeProfileEmbedder(_PairedEmbedder):
     def _embed(self, X, modality):
         similarity = normalize_rows(self._scaled(X, modality)) @ self.anchors_[modality].T
         if self.temperature is not None:
-            similarity = similarity / self.temperature
-            similarity = np.exp(similarity - similarity.max(axis=1, keepdims=True))
-            similarity /= similarity.sum(axis=1, keepdims=True)
+            similarity = softmax(similarity / self.temperature, axis=1)
         centred = similarity - similarity.mean(axis=1, keepdims=True)
         return normalize_rows(centred)

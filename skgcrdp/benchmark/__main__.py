@@ -28,28 +28,26 @@ DEFAULT_EPISODES = 10
 EPISODES_BY_DATA = {OPENCLIPART: 5}
 
 
-def _shots(value):
-    if value == "all":
-        return None
-    try:
-        k = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"K must be 'all' or a positive int, got {value!r}")
-    if k < 1:
-        raise argparse.ArgumentTypeError(f"K must be 'all' or a positive int, got {value!r}")
-    return k
+def _count_or(word, meaning, option):
+    """An argparse type: a positive int, or ``word`` (returned as ``meaning``)."""
+
+    def parse(value):
+        if value == word:
+            return meaning
+        try:
+            n = int(value)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise argparse.ArgumentTypeError(
+                f"{option} takes {word!r} or a positive int, got {value!r}")
+        return n
+
+    return parse
 
 
-def _episodes(value):
-    if value == "auto":
-        return value
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"--episodes takes 'auto' or a positive int, got {value!r}")
-    return n
+_shots = _count_or("all", None, "K")
+_episodes = _count_or("auto", "auto", "--episodes")
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -171,7 +169,11 @@ def main(argv=None):
         print(format_text(combined))
         markdown += ["## All data sets\n\nRatio of each method's mAP to the best baseline's, "
                      "per data set and K, and their mean.\n", format_markdown(combined), ""]
-    titles = {data.key: data.name for data in data_sets}
+    # Panels are titled by name; two files of one name would share a title, so
+    # those are titled by their path.
+    names = [data.name for data in data_sets]
+    titles = {data.key: data.name if names.count(data.name) == 1 else data.key
+              for data in data_sets}
     plot = None if args.no_plot else plot_summary(
         {titles[key]: summary for key, summary in summaries.items()}, output / "results.png")
     if plot:

@@ -66,8 +66,8 @@ def run_benchmark(
 
     Parameters
     ----------
-    data : "wikipedia", path or BenchmarkData, default="wikipedia"
-        The embedded Wikipedia data, or a ``.npz``/``.csv`` file (see
+    data : "wikipedia", "openclipart", path or BenchmarkData, default="wikipedia"
+        An embedded data set, or a ``.npz``/``.csv`` file (see
         :func:`load_benchmark_data`).
     shots : iterable of int or None, default=(None, 5)
         Pairs per seen class; None keeps all.
