@@ -38,7 +38,8 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
 
     Subclasses set ``_split`` (how the input split is found), implement
     ``_preprocess(modality, X)`` (applied before the network),
-    ``_module_params(n_image, n_text)``, ``_criterion()`` and may add
+    ``_module_params(n_image, n_text)``, ``_criterion()`` (the loss class
+    and its parameters) and may add
     callbacks through ``_callbacks(X_image, X_text, y, seed)``.
     """
 
@@ -102,10 +103,14 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         X_text = self._preprocess("text", X_text).astype(np.float32)
 
         seed = draw_seed(self.random_state)
+        # The loss goes to skorch as a class, not an instance: skorch then
+        # owns it as `criterion_`, whose tensors (the mixtures) it maps to
+        # the CPU when a GPU-trained model is loaded where CUDA is missing.
+        criterion, criterion_params = self._criterion()
         with seeded_torch(seed):
             self.net_ = build_net(
                 ModalityHeads,
-                self._criterion(),
+                criterion,
                 seed=seed,
                 device=self.device,
                 callbacks=[
@@ -123,6 +128,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
                     f"module__{k}": v
                     for k, v in self._module_params(X_image.shape[1], X_text.shape[1]).items()
                 },
+                **{f"criterion__{k}": v for k, v in criterion_params.items()},
             )
             self._train({"image": X_image, "text": X_text}, y_encoded)
             self._after_fit()

@@ -175,7 +175,7 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         )
 
     def _criterion(self):
-        return RelativeDistanceLoss(
+        return RelativeDistanceLoss, dict(
             temperature=self.temperature,
             distance_temperature=self.distance_temperature,
             rdp_weight=self.rdp_weight,

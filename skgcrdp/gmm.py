@@ -359,7 +359,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         )
 
     def _criterion(self):
-        return MultiPositiveContrastiveLoss(
+        return MultiPositiveContrastiveLoss, dict(
             temperature=self.temperature,
             prototype_weight=self.prototype_weight,
             instance_weight=self.instance_weight,

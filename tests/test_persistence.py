@@ -15,7 +15,13 @@ from skgcrdp import make_gcrdp_pipeline
 
 from .conftest import FAST
 
-PARAMS = {f"extract__{k}": v for k, v in FAST.items()} | {"align__max_epochs": 2}
+# On the CPU: these tests compare fits bit for bit, which only CPU training
+# promises (GPU training is checked by benchmarks/device_check.py).
+PARAMS = {f"extract__{k}": v for k, v in FAST.items()} | {
+    "align__max_epochs": 2,
+    "extract__device": "cpu",
+    "align__device": "cpu",
+}
 
 
 def _fit(X, y, seed=0):
@@ -91,6 +97,43 @@ def test_model_trained_on_cuda_loads_and_runs_on_a_cpu_only_machine(synthetic, m
         loaded = pickle.loads(data)
     assert str(loaded[0].net_.device) == "cpu" and str(loaded[1].net_.device) == "cpu"
     np.testing.assert_array_equal(loaded[:-1].transform(X), expected)
+
+
+class _TensorSpotter(pickle.Pickler):
+    """A pickler that records every tensor pickled the plain way.
+
+    skorch saves its device-dependent attributes (module, criterion,
+    optimizer) with ``torch.save`` into bytes before pickle sees them, and
+    maps them to an available device on load; a tensor pickle meets
+    directly is restored on the device it was saved from, which fails for a
+    CUDA tensor on a machine without CUDA.
+    """
+
+    def __init__(self, file):
+        super().__init__(file)
+        self.tensors = []
+
+    # The batch sampler's random generator is a CPU one by construction; its
+    # state pickles as a byte tensor of this shape, and loads anywhere.
+    GENERATOR_STATE = torch.Generator().get_state().shape
+
+    def reducer_override(self, obj):
+        if isinstance(obj, torch.Tensor):
+            if not (obj.dtype == torch.uint8 and obj.shape == self.GENERATOR_STATE):
+                self.tensors.append(tuple(obj.shape))
+        return NotImplemented
+
+
+def test_no_tensor_of_a_fitted_pipeline_escapes_the_device_mapping_on_load(synthetic):
+    # On a GPU, the criterion's mixtures were once kept in the net's
+    # `criterion` parameter too, and unpickling such a model without CUDA
+    # failed (found by benchmarks/device_check.py on an H200).
+    import io
+
+    X, y, _ = synthetic
+    spotter = _TensorSpotter(io.BytesIO())
+    spotter.dump(_fit(X, y))
+    assert spotter.tensors == []
 
 
 def test_fits_in_parallel_threads_share_no_random_state(synthetic):
