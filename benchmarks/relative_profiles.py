@@ -11,7 +11,10 @@ across modalities with no training at all (``skgcrdp.baselines.RelativeProfileEm
 Each profile is centred and scaled to unit length ("cos"), or first passed through
 softmax(similarity / 0.2) ("soft").
 Profiles preserve relative distances by construction, the idea behind GCRDP's RDP
-part, in a form that needs no cross-modal map.
+part, in a form that needs no cross-modal map. Also measured: profiles over the
+anchors' GCRDP embeddings ("shared-space"), profiles that both run over the anchor
+texts ("bridged": an image's through the shared space, a text's in input space), and
+sums of GCRDP's or PLS's scores with profile scores at several weights.
 
 For each outer episode (the benchmark's own, same seed) every variant is scored by
 an inner class-disjoint CV inside the seen classes (4 draws unless given, half of
@@ -47,26 +50,61 @@ def profile_scores(X_train, X_test, n_image, temperature):
     return Z[:, :half] @ Z[:, half:].T
 
 
-def embedding_scores(model, X_train, y_train, X_test):
-    Z = model.fit(X_train, y_train).transform(X_test)
+def halves(Z):
     half = Z.shape[1] // 2
-    return normalize_rows(Z[:, :half]) @ normalize_rows(Z[:, half:]).T
+    return normalize_rows(Z[:, :half]), normalize_rows(Z[:, half:])
+
+
+def correlation_profiles(similarity):
+    centred = similarity - similarity.mean(axis=1, keepdims=True)
+    return normalize_rows(centred)
+
+
+def embedding_scores(model, X_train, y_train, X_test, extra=None):
+    model.fit(X_train, y_train)
+    image, text = halves(model.transform(X_test))
+    if extra is not None:
+        extra["train"] = halves(model.transform(X_train))
+        extra["test"] = (image, text)
+    return image @ text.T
+
+
+def shared_profile_scores(extra):
+    """Profiles over the anchors' embeddings in the fitted shared space, within each modality."""
+    (anchor_image, anchor_text), (image, text) = extra["train"], extra["test"]
+    return correlation_profiles(image @ anchor_image.T) @ correlation_profiles(text @ anchor_text.T).T
+
+
+def bridged_profile_scores(extra, X_train, X_test, n_image):
+    """Both profiles over the anchor *texts*: an image's through the shared space, a text's in input space.
+
+    The text features are the more discriminative on both data sets; this
+    carries their neighbourhoods over to the images.
+    """
+    (_, anchor_text), (image, _) = extra["train"], extra["test"]
+    image_profile = correlation_profiles(image @ anchor_text.T)
+    text_profile = RelativeProfileEmbedder(n_image).fit(X_train).transform(X_test)
+    return image_profile @ text_profile[:, text_profile.shape[1] // 2:].T
 
 
 def base_scores(n_image, seed, X_train, y_train, X_test):
     """Image-by-text scores of every fitted method, each fitted once."""
     gcrdp = make_gcrdp_pipeline(n_image, random_state=seed)[:-1]
+    extra = {}
     width = min(10, len(X_train) - 1, X_train.shape[1] - n_image)
     pls = CrossDecompositionEmbedder(n_image, PLSCanonical(width, max_iter=1000))
     supcon = make_gcrdp_pipeline(n_image, random_state=seed, align="passthrough",
                                  extract__prototype_weight=0.0, extract__instance_weight=0.0)[:-1]
-    return {
-        "GCRDP (defaults)": embedding_scores(gcrdp, X_train, y_train, X_test),
+    scores = {
+        "GCRDP (defaults)": embedding_scores(gcrdp, X_train, y_train, X_test, extra),
         "PLS": embedding_scores(pls, X_train, y_train, X_test),
         "SupCon MLP": embedding_scores(supcon, X_train, y_train, X_test),
         "relative profiles, cos (no training)": profile_scores(X_train, X_test, n_image, None),
         "relative profiles, soft 0.2 (no training)": profile_scores(X_train, X_test, n_image, 0.2),
     }
+    scores["GCRDP shared-space profiles"] = shared_profile_scores(extra)
+    scores["GCRDP bridged profiles"] = bridged_profile_scores(extra, X_train, X_test, n_image)
+    return scores
 
 
 def all_scores(n_image, seed, X_train, y_train, X_test):
@@ -75,7 +113,13 @@ def all_scores(n_image, seed, X_train, y_train, X_test):
     profiles = scores["relative profiles, cos (no training)"]
     for method in ("GCRDP", "PLS"):
         label = "GCRDP (defaults)" if method == "GCRDP" else method
-        scores[f"{method} scores + cos profile scores"] = scores[label] + profiles
+        for weight in (0.5, 1.0, 2.0):
+            scores[f"{method} scores + {weight:g} x cos profile scores"] = scores[label] + weight * profiles
+    gcrdp = scores["GCRDP (defaults)"]
+    scores["GCRDP + shared-space profiles"] = gcrdp + scores["GCRDP shared-space profiles"]
+    scores["GCRDP + bridged profiles"] = gcrdp + scores["GCRDP bridged profiles"]
+    scores["GCRDP + bridged + cos profiles"] = gcrdp + scores["GCRDP bridged profiles"] + profiles
+    scores["GCRDP + soft 0.2 profiles"] = gcrdp + scores["relative profiles, soft 0.2 (no training)"]
     return scores
 
 
