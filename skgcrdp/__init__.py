@@ -4,6 +4,7 @@ from ._data import split_modalities, stack_modalities
 from .alignment import RelativeDistanceAligner
 from .gmm import GMMFeatureExtractor
 from .pipeline import embed_modality, make_gcrdp_pipeline
+from .preprocessing import ModalityTransformer
 from .retrieval import CrossModalRetriever
 
 __version__ = "0.1.0"
@@ -11,6 +12,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CrossModalRetriever",
     "GMMFeatureExtractor",
+    "ModalityTransformer",
     "RelativeDistanceAligner",
     "embed_modality",
     "make_gcrdp_pipeline",

@@ -1,5 +1,6 @@
 """The GCRDP pipeline and one-modality embedding with a fitted pipeline."""
 
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from ._data import check_modality
@@ -9,14 +10,20 @@ from .gmm import GMMFeatureExtractor
 from .retrieval import CrossModalRetriever
 
 
-def make_gcrdp_pipeline(n_image_features=None, *, random_state=None, device="auto", **params):
+def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=None,
+                        device="auto", **params):
     """Build the GCRDP pipeline: extractor, aligner and retriever.
 
     Parameters
     ----------
     n_image_features : int, default=None
         Number of image columns of ``X``; None takes the split from
-        ``img__``/``txt__`` DataFrame columns.
+        ``img__``/``txt__`` DataFrame columns (or from ``preprocess``).
+    preprocess : ModalityTransformer, default=None
+        Per-modality preprocessing, put first as step ``"pre"``; its output
+        names the split, so the trained stages need no ``n_image_features``.
+        ``n_image_features`` (if given) is then the split of the raw ``X``
+        and goes to ``preprocess`` when that has none of its own.
     random_state : int, RandomState instance or None, default=None
         Passed to both trained stages.
     device : str, default="auto"
@@ -30,7 +37,8 @@ def make_gcrdp_pipeline(n_image_features=None, *, random_state=None, device="aut
     pipeline : sklearn.pipeline.Pipeline
         Steps ``"extract"`` (:class:`GMMFeatureExtractor`), ``"align"``
         (:class:`RelativeDistanceAligner`) and ``"retrieve"``
-        (:class:`CrossModalRetriever`).
+        (:class:`CrossModalRetriever`), after ``"pre"`` when ``preprocess``
+        is given.
 
     Examples
     --------
@@ -42,12 +50,24 @@ def make_gcrdp_pipeline(n_image_features=None, *, random_state=None, device="aut
     >>> 0 <= pipe.fit(X, y).score(X, y) <= 1
     True
     """
-    pipeline = Pipeline([
+    steps = []
+    if preprocess is not None:
+        if not hasattr(preprocess, "transform_modality"):
+            raise TypeError(
+                f"preprocess must transform each modality on its own (a ModalityTransformer), "
+                f"got {type(preprocess).__name__}; without transform_modality the pipeline "
+                "could not embed a gallery or queries of one modality."
+            )
+        if n_image_features is not None and getattr(preprocess, "n_image_features", 0) is None:
+            preprocess = clone(preprocess).set_params(n_image_features=n_image_features)
+        steps.append(("pre", preprocess))
+        n_image_features = None
+    steps += [
         ("extract", GMMFeatureExtractor(n_image_features, random_state=random_state, device=device)),
         ("align", RelativeDistanceAligner(random_state=random_state, device=device)),
         ("retrieve", CrossModalRetriever()),
-    ])
-    return pipeline.set_params(**params)
+    ]
+    return Pipeline(steps).set_params(**params)
 
 
 def embed_modality(estimator, X, modality):
@@ -85,7 +105,8 @@ def embed_modality(estimator, X, modality):
             raise TypeError(
                 f"Step {name!r} ({type(step).__name__}) transforms paired data only; "
                 "one modality cannot go through it. Put per-modality preprocessing "
-                "inside the skgcrdp stages (e.g. standardize=True) instead."
+                "in a skgcrdp.ModalityTransformer instead (e.g. "
+                "ModalityTransformer(image=PCA(32), text=TfidfVectorizer()))."
             )
         Z = step.transform_modality(Z, modality)
     return Z

@@ -4,7 +4,9 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.decomposition import PCA
 
+from skgcrdp import ModalityTransformer
 from skgcrdp.benchmark import (
     METHODS,
     BenchmarkData,
@@ -184,6 +186,8 @@ def test_without_matplotlib_the_run_ends_with_a_hint(tmp_path, capsys, monkeypat
     (["--episodes", "0"], "'auto' or a positive int"),
     (["--data", "wikipedia", "nope"], "No data set 'nope'"),
     (["--methods", "PLS", "PSL"], "Unknown method(s) ['PSL']"),
+    (["--image-pca", "0"], "--image-pca takes 'none' or a positive int"),
+    (["--data", "wikipedia", "--text-pca", "11"], "--text-pca 11 is more components"),
 ])
 def test_command_line_rejects_bad_values(argv, message, capsys):
     with pytest.raises(SystemExit) as exit:
@@ -240,6 +244,29 @@ def test_small_real_run_on_open_clip_art_puts_every_method_above_chance():
     scores = results.set_index("method")["mean"]
     for method in ("GCRDP", "PLS", "CCA"):
         assert scores[method] > 1.5 * scores["random projection"], scores
+
+
+def test_preprocessing_goes_in_front_of_every_method_with_the_reduced_widths():
+    pca = ModalityTransformer(image=PCA(16))
+    results = run_benchmark(
+        "openclipart", shots=[None], n_episodes=1, progress=False,
+        methods=["GCRDP", "PLS", "random projection"], preprocess=pca,
+        gcrdp_params={"extract__max_epochs": 10, "align__max_epochs": 3},
+    )
+    assert results["error"].isna().all(), results["error"].tolist()
+    scores = results.set_index("method")["mean"]
+    for method in ("GCRDP", "PLS"):
+        assert scores[method] > 1.5 * scores["random projection"], scores
+    plain = run_benchmark("openclipart", shots=[None], n_episodes=1, progress=False,
+                          methods=["PLS"])
+    assert plain["mean"].iloc[0] != scores["PLS"]  # PLS saw the 16 components, not 1280 features
+    assert pca.n_image_features is None  # the caller's step is left as it was
+
+
+def test_command_line_builds_the_pca_step():
+    assert cli._preprocess(None, None) is None
+    step = cli._preprocess(32, None)
+    assert step.image.named_steps["pca"].n_components == 32 and step.text == "passthrough"
 
 
 def test_param_values_are_parsed():

@@ -15,6 +15,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ..preprocessing import ModalityTransformer
 
 from ._datasets import EMBEDDED, OPENCLIPART, load_benchmark_data
 from ._methods import METHODS, resolve_methods
@@ -48,6 +53,19 @@ def _count_or(word, meaning, option):
 
 _shots = _count_or("all", None, "K")
 _episodes = _count_or("auto", "auto", "--episodes")
+_image_pca = _count_or("none", None, "--image-pca")
+_text_pca = _count_or("none", None, "--text-pca")
+
+
+def _preprocess(image_pca, text_pca):
+    """Per-modality standardisation and PCA in front of every method, or None."""
+    if image_pca is None and text_pca is None:
+        return None
+
+    def step(n):
+        return "passthrough" if n is None else make_pipeline(StandardScaler(), PCA(n))
+
+    return ModalityTransformer(image=step(image_pca), text=step(text_pca))
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -58,6 +76,8 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
             return f"{action.help} (default: {' '.join(DEFAULT_SHOTS)})"
         if action.default is False or action.default == []:  # flags, repeatable options
             return action.help
+        if action.default is None:
+            return f"{action.help} (default: none)"
         return super()._get_help_string(action)
 
 
@@ -94,11 +114,24 @@ def build_parser():
     parser.add_argument("--output", default="benchmark-results", help="folder for results")
     parser.add_argument("--device", default="auto", help="torch device of the trained methods")
     parser.add_argument("--random-state", type=int, default=0, help="seed of the episodes")
+    parser.add_argument("--image-pca", type=_image_pca, default=None, metavar="N",
+                        help="standardise the image features and keep N principal components, "
+                             "for every method ('none' or an int)")
+    parser.add_argument("--text-pca", type=_text_pca, default=None, metavar="N",
+                        help="the same for the text features")
     parser.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
                         help="GCRDP pipeline parameter, e.g. extract__max_epochs=10 (repeatable)")
     parser.add_argument("--no-plot", action="store_true", help="skip the plot")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def _check_pca(data, image_pca, text_pca):
+    for option, n, width in (("--image-pca", image_pca, data.n_image_features),
+                             ("--text-pca", text_pca, data.n_text_features)):
+        if n is not None and n > width:
+            raise ValueError(f"{option} {n} is more components than {data.name} has "
+                             f"features in that modality ({width}).")
 
 
 def _data_sources(values):
@@ -125,6 +158,8 @@ def main(argv=None):
         resolve_methods(methods)
         data_sets = [load_benchmark_data(source, args.label_column)
                      for source in _data_sources(args.data)]
+        for data in data_sets:
+            _check_pca(data, args.image_pca, args.text_pca)
     except (OSError, ValueError) as exc:
         parser.error(str(exc))
     output = Path(args.output)
@@ -145,6 +180,7 @@ def main(argv=None):
             device=args.device,
             random_state=args.random_state,
             gcrdp_params=dict(args.param),
+            preprocess=_preprocess(args.image_pca, args.text_pca),
             progress=not args.quiet,
         )
         setting = _setting(data, episodes, args.test_size, time.perf_counter() - start)

@@ -5,8 +5,11 @@ import traceback
 import warnings
 from numbers import Integral
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from .._training import resolve_device
@@ -53,6 +56,7 @@ def run_benchmark(
     random_state=0,
     gcrdp_params=None,
     label_column="label",
+    preprocess=None,
     progress=True,
 ):
     """Run the few-shot cross-modal benchmark; one row per (K, episode, method).
@@ -88,6 +92,11 @@ def run_benchmark(
         extractor.
     label_column : str, default="label"
         Label column of a CSV ``data`` file.
+    preprocess : ModalityTransformer, default=None
+        Per-modality preprocessing in front of *every* method (so that all
+        compare on the same inputs), fitted on each episode's seen pairs and
+        counted in the fit time. Without its own ``n_image_features`` it
+        takes the data set's.
     progress : bool, default=True
         Show a progress bar on stderr.
 
@@ -107,6 +116,8 @@ def run_benchmark(
     methods = resolve_methods(methods)
     device = resolve_device(device)
     gcrdp_params = dict(gcrdp_params or {})
+    if preprocess is not None:
+        preprocess = _with_split(preprocess, data.n_image_features)
 
     X, y = data.X, data.y
     _warm_up(device)
@@ -126,7 +137,8 @@ def run_benchmark(
             for method in methods:
                 row = {"K": shots_label(k), "episode": episode, "method": method.name,
                        "kind": method.kind, "n_train_pairs": len(seen), "n_test_pairs": len(unseen)}
-                row.update(_fit_and_score(method, context, X[seen], y[seen], X[unseen], y[unseen]))
+                row.update(_fit_and_score(method, context, X[seen], y[seen], X[unseen], y[unseen],
+                                          preprocess))
                 rows.append(row)
                 bar.update(f"K={shots_label(k)} episode {episode} {method.name}")
     results = pd.DataFrame(rows)
@@ -143,7 +155,18 @@ def _warm_up(device):
                         random_state=0).fit(X, np.repeat([0, 1], 8))
 
 
-def _fit_and_score(method, context, X_train, y_train, X_test, y_test):
+def _with_split(preprocess, n_image_features):
+    if not hasattr(preprocess, "transform_modality"):
+        raise TypeError(
+            f"preprocess must be a ModalityTransformer (or offer transform_modality), got "
+            f"{type(preprocess).__name__}."
+        )
+    if getattr(preprocess, "n_image_features", 0) is None:
+        return clone(preprocess).set_params(n_image_features=n_image_features)
+    return preprocess
+
+
+def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess=None):
     row = dict.fromkeys((*DIRECTIONS, "mean", "fit_seconds", "peak_memory_mib"), np.nan)
     row["error"] = None
     try:
@@ -152,8 +175,17 @@ def _fit_and_score(method, context, X_train, y_train, X_test, y_test):
             # the score says how much that matters.
             warnings.simplefilter("ignore", ConvergenceWarning)
             with PeakMemory(context.device) as memory:
-                model = method.build(context)
                 start = time.perf_counter()
+                if preprocess is not None:
+                    pre = clone(preprocess).fit(X_train, y_train)
+                    X_train, X_test = pre.transform(X_train), pre.transform(X_test)
+                    # The methods see the preprocessed widths.
+                    context = replace(
+                        context,
+                        n_image_features=pre.n_output_features_["image"],
+                        n_text_features=pre.n_output_features_["text"],
+                    )
+                model = method.build(context)
                 model.fit(X_train, y_train)
                 row["fit_seconds"] = time.perf_counter() - start
                 Z = model.transform(X_test)
