@@ -40,7 +40,17 @@ setup(
         "test": ["pytest>=7", "hypothesis>=6", "faiss-cpu>=1.7", "matplotlib>=3.6"],
         "faiss": ["faiss-cpu>=1.7"],
         "plot": ["matplotlib>=3.6"],
-        "docs": ["matplotlib>=3.6"],
+        # The documentation site (docs/conf.py); builds offline.
+        "docs": [
+            "matplotlib>=3.6",
+            "faiss-cpu>=1.7",
+            "sphinx>=7",
+            "pydata-sphinx-theme>=0.15",
+            "numpydoc>=1.6",
+            "sphinx-gallery>=0.16",
+            "myst-parser>=2",
+            "sphinx-mathjax-offline>=0.0.2",
+        ],
         # Pretrained encoders with their weights (skgcrdp.encoders); install the
         # pinned CPU torch first, or sentence-transformers pulls a CUDA build.
         "encoders": [

@@ -2,7 +2,7 @@
 
     python benchmarks/gallery_mixture_rerank.py [wikipedia|openclipart] [all|K]
 
-Exploration for the method work (docs/benchmark.md, "Towards a clear lead"). After
+Exploration for the method work (docs/user_guide/benchmark.md, "Towards a clear lead"). After
 fitting GCRDP (defaults) or PLS on the seen classes, a diagonal Gaussian mixture is
 fitted on the unseen pairs' embeddings, either on both modalities together ("joint")
 or, per direction, on the gallery modality alone; the score of a query and a gallery

@@ -2,7 +2,7 @@
 
     python benchmarks/relative_profiles.py [wikipedia|openclipart] [all|K] [episodes] [inner splits]
 
-Exploration for the method work (docs/benchmark.md, "Towards a clear lead"). The
+Exploration for the method work (docs/user_guide/benchmark.md, "Towards a clear lead"). The
 seen pairs are anchors: image i and text i describe the same thing. An unseen image
 is represented by its cosine similarities to the anchor *images* (input features,
 standardised on the seen pairs), an unseen text by its similarities to the anchor

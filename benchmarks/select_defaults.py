@@ -10,7 +10,7 @@ the folds' own spread is mostly the folds', not the variants'. The unseen-class
 for information only; it never chooses anything.
 
     python benchmarks/select_defaults.py --inner-test-size 2      # every variant, Wikipedia,
-                                                                  # as docs/results.md ran it
+                                                                  # as docs/user_guide/results.md ran it
     python benchmarks/select_defaults.py "no aligner" default     # some of them
     python benchmarks/select_defaults.py --data openclipart --shots 5 --episodes 3 \
         --inner-splits 5 default "instance_weight=0.9 (previous default)"

@@ -75,7 +75,7 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
     ----------
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when ``X`` had string columns.
     n_image_features_ : int
         Number of image columns of the input.

@@ -87,7 +87,7 @@ class _StatelessEncoder(TransformerMixin, BaseEstimator):
         return self
 
     def get_feature_names_out(self, input_features=None):
-        """``{prefix}0 .. {prefix}{width - 1}``."""
+        """Output names: the encoder's prefix and a column number (``minilm0``, ...)."""
         return np.asarray([f"{self._prefix}{i}" for i in range(self._width)], dtype=object)
 
     def __getstate__(self):

@@ -203,7 +203,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         unseen classes; class-level positives alone overfit the seen ones,
         yet with few pairs per class they add what the pairs cannot (0.7 was
         chosen over 0.9 and 0.5 by inner class-disjoint CV on both embedded
-        data sets; see docs/method.md).
+        data sets; see docs/user_guide/method.md).
     temperature : float, default=0.5
         Temperature of the contrastive softmax.
     standardize : bool, default=True
@@ -237,7 +237,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
     ----------
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, when ``X`` had string columns.
     n_image_features_ : int
         Number of image columns.

@@ -28,7 +28,7 @@ class CrossModalRetriever(BaseEstimator):
     The default search is exact: blocks of queries against tiles of the
     gallery, each query keeping its best ``k`` so far, so memory stays
     bounded by the block size, never ``n_queries x n_gallery``, and the
-    cost is close to that of the matrix products (docs/performance.md).
+    cost is close to that of the matrix products (docs/user_guide/performance.md).
     ``algorithm="faiss"`` searches an approximate inverted-file index
     instead, for very large galleries.
 

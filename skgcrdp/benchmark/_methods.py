@@ -15,11 +15,11 @@ from ..pipeline import make_gcrdp_pipeline
 
 # Width of the linear baselines: the smaller modality caps CCA and PLS, and
 # on Wikipedia (10 text features) 10 is that cap. On Open Clip Art, PLS with
-# 32, 64 or 128 components scored lower than with 10 (docs/benchmark.md).
+# 32, 64 or 128 components scored lower than with 10 (docs/user_guide/benchmark.md).
 MAX_LINEAR_COMPONENTS = 10
 # CCA whitens each view: with about as many features as pairs (Open Clip Art's
 # 1280-d images) it fails or fits noise, so it sees 32 principal components
-# per modality (best of 16/32/64/128 on Open Clip Art; docs/benchmark.md).
+# per modality (best of 16/32/64/128 on Open Clip Art; docs/user_guide/benchmark.md).
 CCA_PCA_COMPONENTS = 32
 
 

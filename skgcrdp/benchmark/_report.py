@@ -71,17 +71,19 @@ KIND_COLOURS = {"GCRDP": "tab:red", "ablation": "tab:orange", "baseline": "tab:b
                 "chance": "tab:gray"}
 
 
-def plot_summary(summary, path, title=None):
+def plot_summary(summary, path=None, title=None):
     """Mean unseen-class mAP per method, with the std over episodes: one panel per K.
 
     ``summary`` is one :func:`summarize` output, or a dict of them keyed by data
-    set name (one row of panels per data set). Returns the path, or None (after
-    printing a hint) without matplotlib.
+    set name (one row of panels per data set). With a ``path`` the figure is
+    written there and the path returned; without one the open figure is
+    returned (to show or adjust). Without matplotlib: None, after a hint.
     """
     try:
         import matplotlib
 
-        matplotlib.use("Agg")
+        if path is not None:
+            matplotlib.use("Agg")  # writing a file needs no display
         import matplotlib.pyplot as plt
     except ImportError:
         print(PLOT_HINT)
@@ -111,6 +113,8 @@ def plot_summary(summary, path, title=None):
     if len(summaries) == 1 and (title or next(iter(summaries))):
         fig.suptitle(title or next(iter(summaries)))
     fig.tight_layout()
+    if path is None:
+        return fig
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
