@@ -37,7 +37,10 @@ setup(
         "pandas>=2.0",
     ],
     extras_require={
-        "test": ["pytest>=7", "hypothesis>=6", "faiss-cpu>=1.7", "matplotlib>=3.6"],
+        "test": ["pytest>=7", "hypothesis>=6", "faiss-cpu>=1.7", "matplotlib>=3.6",
+                 "skops>=0.10", "safetensors>=0.4"],
+        # Safe model files (skgcrdp.save / skgcrdp.load).
+        "safe": ["skops>=0.10", "safetensors>=0.4"],
         "faiss": ["faiss-cpu>=1.7"],
         "plot": ["matplotlib>=3.6"],
         # The documentation site (docs/conf.py); builds offline.

@@ -4,6 +4,7 @@ from ._data import split_modalities, stack_modalities
 from .alignment import RelativeDistanceAligner
 from .gmm import GMMFeatureExtractor
 from .pipeline import embed_modality, make_gcrdp_pipeline
+from .persistence import load, save
 from .preprocessing import ModalityTransformer
 from .retrieval import CrossModalRetriever
 
@@ -15,7 +16,9 @@ __all__ = [
     "ModalityTransformer",
     "RelativeDistanceAligner",
     "embed_modality",
+    "load",
     "make_gcrdp_pipeline",
+    "save",
     "split_modalities",
     "stack_modalities",
 ]

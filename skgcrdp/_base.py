@@ -103,14 +103,10 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         X_text = self._preprocess("text", X_text).astype(np.float32)
 
         seed = draw_seed(self.random_state)
-        # The loss goes to skorch as a class, not an instance: skorch then
-        # owns it as `criterion_`, whose tensors (the mixtures) it maps to
-        # the CPU when a GPU-trained model is loaded where CUDA is missing.
-        criterion, criterion_params = self._criterion()
         with seeded_torch(seed):
-            self.net_ = build_net(
-                ModalityHeads,
-                criterion,
+            self.net_ = self._new_net(
+                X_image.shape[1],
+                X_text.shape[1],
                 seed=seed,
                 device=self.device,
                 callbacks=[
@@ -118,17 +114,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
                     *self._callbacks(X_image, X_text, y_encoded, seed),
                     *self._checkpoint_callbacks(X, y_encoded),
                 ],
-                verbose=self.verbose,
-                max_epochs=self.max_epochs,
                 n_samples=len(y_encoded),
-                batch_size=self.batch_size,
-                lr=self.lr,
-                optimizer__weight_decay=self.weight_decay,
-                **{
-                    f"module__{k}": v
-                    for k, v in self._module_params(X_image.shape[1], X_text.shape[1]).items()
-                },
-                **{f"criterion__{k}": v for k, v in criterion_params.items()},
             )
             self._train({"image": X_image, "text": X_text}, y_encoded)
             self._after_fit()
@@ -166,6 +152,28 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         self.net_.load_params(checkpoint=checkpoint)
         remaining = max(0, self.max_epochs - len(self.net_.history))
         self.net_.partial_fit(data, y_encoded, epochs=remaining)
+
+    def _new_net(self, n_image, n_text, *, seed, device, callbacks, n_samples):
+        """The skorch net of this estimator's parameters, untrained."""
+        # The loss goes to skorch as a class, not an instance: skorch then
+        # owns it as `criterion_`, whose tensors (the mixtures) it maps to
+        # the CPU when a GPU-trained model is loaded where CUDA is missing.
+        criterion, criterion_params = self._criterion()
+        return build_net(
+            ModalityHeads,
+            criterion,
+            seed=seed,
+            device=device,
+            callbacks=callbacks,
+            verbose=self.verbose,
+            max_epochs=self.max_epochs,
+            n_samples=n_samples,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            optimizer__weight_decay=self.weight_decay,
+            **{f"module__{k}": v for k, v in self._module_params(n_image, n_text).items()},
+            **{f"criterion__{k}": v for k, v in criterion_params.items()},
+        )
 
     def _embed(self, X, modality):
         X = self._preprocess(modality, X)

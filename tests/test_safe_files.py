@@ -1,0 +1,267 @@
+"""Safe model files: skgcrdp.save / skgcrdp.load never unpickle, and refuse what they cannot check."""
+
+import json
+import pickle
+import subprocess
+import sys
+import textwrap
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline
+
+pytest.importorskip("skops", reason='needs pip install -e ".[safe]"')
+pytest.importorskip("safetensors", reason='needs pip install -e ".[safe]"')
+
+import skgcrdp  # noqa: E402
+from skgcrdp import (  # noqa: E402
+    CrossModalRetriever,
+    GMMFeatureExtractor,
+    ModalityTransformer,
+    RelativeDistanceAligner,
+    embed_modality,
+    make_gcrdp_pipeline,
+)
+from skgcrdp.baselines import (  # noqa: E402
+    CrossDecompositionEmbedder,
+    RandomProjectionEmbedder,
+    RelativeProfileEmbedder,
+)
+from skgcrdp.metrics import shared_space  # noqa: E402
+from skgcrdp.persistence import FORMAT_VERSION, ModelFileError  # noqa: E402
+
+from .conftest import FAST  # noqa: E402
+
+PIPE = {f"extract__{k}": v for k, v in FAST.items()} | {"align__max_epochs": 2}
+
+
+@pytest.fixture(scope="module")
+def fitted(synthetic):
+    X, y, n_image = synthetic
+    return make_gcrdp_pipeline(n_image, random_state=0, device="cpu", **PIPE).fit(X, y)
+
+
+def _round_trip(estimator, tmp_path, **load_options):
+    return skgcrdp.load(skgcrdp.save(estimator, tmp_path / "model.skgcrdp"), **load_options)
+
+
+def test_default_pipeline_gives_identical_embeddings_neighbours_and_scores(fitted, synthetic,
+                                                                          tmp_path):
+    X, y, n_image = synthetic
+    loaded = _round_trip(fitted, tmp_path)
+    np.testing.assert_array_equal(shared_space(loaded, X), shared_space(fitted, X))
+    assert loaded.score(X, y) == fitted.score(X, y)
+    for modality, part in (("image", X[:, :n_image]), ("text", X[:, n_image:])):
+        np.testing.assert_array_equal(embed_modality(loaded, part, modality),
+                                      embed_modality(fitted, part, modality))
+    Z = shared_space(fitted, X)
+    np.testing.assert_array_equal(loaded[-1].kneighbors(Z[:, : Z.shape[1] // 2])[1],
+                                  fitted[-1].kneighbors(Z[:, : Z.shape[1] // 2])[1])
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: GMMFeatureExtractor(n, random_state=0, device="cpu", **FAST),
+    lambda n: RelativeDistanceAligner(n, max_epochs=2, random_state=0, device="cpu"),
+    lambda n: CrossDecompositionEmbedder(n),
+    lambda n: RandomProjectionEmbedder(n, n_components=4, random_state=0),
+    lambda n: RelativeProfileEmbedder(n, temperature=0.2),
+], ids=["extractor", "aligner", "pls", "random", "profiles"])
+def test_every_embedder_round_trips(make, synthetic, tmp_path):
+    X, y, n_image = synthetic
+    model = make(n_image).fit(X, y)
+    np.testing.assert_array_equal(_round_trip(model, tmp_path).transform(X), model.transform(X))
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "faiss"])
+def test_retriever_with_a_stored_gallery_round_trips(algorithm, tmp_path):
+    if algorithm == "faiss":
+        pytest.importorskip("faiss")
+    rng = np.random.default_rng(0)
+    gallery, queries = rng.normal(size=(3000, 16)), rng.normal(size=(20, 16))
+    retriever = CrossModalRetriever(n_neighbors=5, algorithm=algorithm)
+    retriever.fit_gallery(gallery, rng.integers(0, 5, 3000), modality="text")
+    loaded = _round_trip(retriever, tmp_path)
+    assert (loaded.indexes_["text"] is None) == (algorithm == "brute")
+    for got, expected in zip(loaded.kneighbors(queries), retriever.kneighbors(queries)):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_pipeline_with_a_text_front_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    words = np.array(["red", "bus", "dog", "park", "ship", "sea"])
+    y = np.repeat([0, 1, 2], 12)
+    frame = pd.DataFrame(rng.normal(size=(36, 5)) + y[:, None], columns=[f"p{i}" for i in range(5)])
+    frame["caption"] = [" ".join(rng.choice(words[2 * c: 2 * c + 2], 3)) for c in y]
+    pre = ModalityTransformer(image=PCA(3), text=make_pipeline(TfidfVectorizer(), TruncatedSVD(2)),
+                              image_columns=[f"p{i}" for i in range(5)], text_columns="caption")
+    pipe = make_gcrdp_pipeline(preprocess=pre, random_state=0, device="cpu", **PIPE).fit(frame, y)
+    loaded = _round_trip(pipe, tmp_path)
+    np.testing.assert_array_equal(embed_modality(loaded, ["a red bus"], "text"),
+                                  embed_modality(pipe, ["a red bus"], "text"))
+    assert loaded.score(frame, y) == pipe.score(frame, y)
+
+
+def test_loads_in_a_fresh_process(fitted, synthetic, tmp_path):
+    X, _, _ = synthetic
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    np.save(tmp_path / "X.npy", X)
+    script = tmp_path / "child.py"
+    script.write_text(textwrap.dedent(f"""
+        import numpy as np, skgcrdp
+        from skgcrdp.metrics import shared_space
+        model = skgcrdp.load({str(path)!r})
+        np.save({str(tmp_path / "Z.npy")!r}, shared_space(model, np.load({str(tmp_path / "X.npy")!r})))
+    """))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), shared_space(fitted, X))
+
+
+def test_an_unfitted_model_is_not_saved(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        skgcrdp.save(make_gcrdp_pipeline(4), tmp_path / "model.skgcrdp")
+
+
+def test_saving_leaves_the_model_as_it_was(fitted, synthetic, tmp_path):
+    X, y, _ = synthetic
+    before = shared_space(fitted, X)
+    skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    assert fitted[0].net_ is not None and not hasattr(fitted[0], "_saved_network")
+    np.testing.assert_array_equal(shared_space(fitted, X), before)
+
+
+def test_a_model_saved_on_cuda_loads_on_the_cpu(fitted, synthetic, tmp_path, monkeypatch):
+    import torch
+
+    X, _, _ = synthetic
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    for network in manifest["networks"].values():
+        network["device"] = "cuda"  # what a GPU fit writes
+    _repack(path, manifest, members)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = skgcrdp.load(path)
+    assert str(loaded[0].net_.device) == "cpu"
+    np.testing.assert_array_equal(shared_space(loaded, X), shared_space(fitted, X))
+
+
+# -- what loading refuses ---------------------------------------------------------
+
+
+def _unpack(path):
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    return json.loads(members.pop("manifest.json")), members
+
+
+def _repack(path, manifest, members):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+class _Exploit:
+    """Pickling this writes a file when the pickle is loaded."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_pickle_file_is_refused_and_nothing_runs(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "model.skgcrdp"
+    path.write_bytes(pickle.dumps(_Exploit(str(marker))))
+    with pytest.raises(ModelFileError, match="not a skgcrdp model file.*never opened"):
+        skgcrdp.load(path)
+    assert not marker.exists()
+
+
+def test_a_pickle_hidden_in_a_valid_file_is_refused_and_nothing_runs(fitted, tmp_path):
+    # A model payload swapped for a pickle, checksums recomputed: the loader
+    # reads skops, not pickle, so the bytes are never unpickled.
+    import hashlib
+
+    marker = tmp_path / "pwned"
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    members["model.skops"] = pickle.dumps(_Exploit(str(marker)))
+    manifest["sha256"]["model.skops"] = hashlib.sha256(members["model.skops"]).hexdigest()
+    _repack(path, manifest, members)
+    with pytest.raises(ModelFileError, match="not a skops payload"):
+        skgcrdp.load(path)
+    assert not marker.exists()
+
+
+def test_an_untrusted_type_is_named_and_not_built(tmp_path):
+    import skops.io as sio
+
+    from skgcrdp.persistence import save
+
+    class NotTrusted(RandomProjectionEmbedder):
+        pass
+
+    NotTrusted.__module__ = "tests.test_safe_files"
+    NotTrusted.__qualname__ = "NotTrusted"
+    globals()["NotTrusted"] = NotTrusted
+    rng = np.random.default_rng(0)
+    model = NotTrusted(3, n_components=2, random_state=0).fit(rng.normal(size=(10, 5)))
+    path = save(model, tmp_path / "model.skgcrdp")
+    with pytest.raises(ModelFileError, match=r"not trusted: \['tests.test_safe_files.NotTrusted'\]"):
+        skgcrdp.load(path)
+    loaded = skgcrdp.load(path, trusted=["tests.test_safe_files.NotTrusted"])
+    assert type(loaded).__name__ == "NotTrusted"
+    assert "tests.test_safe_files.NotTrusted" in sio.get_untrusted_types(
+        data=_unpack(path)[1]["model.skops"])
+
+
+def test_a_newer_major_format_is_refused(fitted, tmp_path):
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    manifest["format_version"] = [FORMAT_VERSION[0] + 1, 0]
+    _repack(path, manifest, members)
+    with pytest.raises(ModelFileError, match="format version.*Upgrade skgcrdp"):
+        skgcrdp.load(path)
+
+
+def test_truncated_and_altered_files_are_refused(fitted, tmp_path):
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    data = path.read_bytes()
+    truncated = tmp_path / "truncated.skgcrdp"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="not a skgcrdp model file|truncated"):
+        skgcrdp.load(truncated)
+    manifest, members = _unpack(path)
+    weights = next(name for name in members if name.startswith("weights/"))
+    members[weights] = members[weights][:-8] + b"\x00" * 8
+    _repack(path, manifest, members)
+    with pytest.raises(ModelFileError, match=f"checksum of {weights} does not match"):
+        skgcrdp.load(path)
+
+
+def test_weights_of_the_wrong_shape_are_refused(fitted, tmp_path):
+    import hashlib
+
+    from safetensors.numpy import load as from_bytes
+    from safetensors.numpy import save as to_bytes
+
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    name = next(n for n in members if n.startswith("weights/"))
+    state = from_bytes(members[name])
+    key = next(iter(state))
+    state[key] = np.zeros(tuple(s + 1 for s in state[key].shape), dtype=state[key].dtype)
+    members[name] = to_bytes(state)
+    manifest["sha256"][name] = hashlib.sha256(members[name]).hexdigest()
+    _repack(path, manifest, members)
+    with pytest.raises(ModelFileError, match="do not fit the network"):
+        skgcrdp.load(path)
