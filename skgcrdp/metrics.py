@@ -521,6 +521,9 @@ def make_retrieval_scorer(metric="map", *, k=None, direction="both", similarity_
     return RetrievalScorer(metric, k, direction, similarity_metric)
 
 
+#: Mean of image->text and text->image mAP@all, for ``scoring=``.
 map_scorer = make_retrieval_scorer("map")
+#: Image->text mAP@all, for ``scoring=``.
 map_image_to_text_scorer = make_retrieval_scorer("map", direction="image_to_text")
+#: Text->image mAP@all, for ``scoring=``.
 map_text_to_image_scorer = make_retrieval_scorer("map", direction="text_to_image")
