@@ -38,7 +38,10 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=7", "hypothesis>=6", "faiss-cpu>=1.7", "matplotlib>=3.6",
-                 "skops>=0.10", "safetensors>=0.4"],
+                 "skops>=0.10", "safetensors>=0.4", "dask[array]>=2024.1",
+                 "distributed>=2024.1"],
+        # Searches, embedding and gallery search on a Dask cluster.
+        "dask": ["dask[array]>=2024.1", "distributed>=2024.1"],
         # Safe model files (skgcrdp.save / skgcrdp.load).
         "safe": ["skops>=0.10", "safetensors>=0.4"],
         "faiss": ["faiss-cpu>=1.7"],

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ._dask import rows_in_parallel
 from ._data import (
     check_min_classes,
     check_modality,
@@ -25,6 +26,7 @@ from ._training import (
     embed_numpy,
     module_output_width,
     seeded_torch,
+    worker_torch_threads,
 )
 from .nn import ModalityHeads
 
@@ -103,7 +105,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         X_text = self._preprocess("text", X_text).astype(np.float32)
 
         seed = draw_seed(self.random_state)
-        with seeded_torch(seed):
+        with worker_torch_threads(), seeded_torch(seed):
             self.net_ = self._new_net(
                 X_image.shape[1],
                 X_text.shape[1],
@@ -179,6 +181,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         X = self._preprocess(modality, X)
         return embed_numpy(self.net_.module_, X, modality, self.net_.device)
 
+    @rows_in_parallel
     def transform(self, X):
         """Embed paired data into the shared space.
 
@@ -198,6 +201,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
             [self._embed(X[:, :n_image], "image"), self._embed(X[:, n_image:], "text")]
         )
 
+    @rows_in_parallel
     def transform_modality(self, X, modality):
         """Embed features of one modality alone.
 

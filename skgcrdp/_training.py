@@ -11,6 +11,8 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from torch.utils.data import BatchSampler, RandomSampler
 
+from ._dask import worker_threads
+
 
 def resolve_device(device):
     """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
@@ -31,6 +33,26 @@ def draw_seed(random_state):
 # pool) would interleave their draws and lose reproducibility, so a fit
 # holds this lock while it owns the generator: threads take turns.
 _GLOBAL_GENERATOR = threading.RLock()
+
+
+@contextlib.contextmanager
+def worker_torch_threads():
+    """On a dask worker, let torch use the worker's threads, not every core.
+
+    A worker process with one thread that let torch start a thread per core
+    would oversubscribe the machine as soon as two workers train at once.
+    Outside a worker nothing changes.
+    """
+    threads = worker_threads()
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @contextlib.contextmanager

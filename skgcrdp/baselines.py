@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ._dask import rows_in_parallel
 from ._data import check_modality, validate_cross_modal, validate_one_modality
 from .metrics import normalize_rows
 
@@ -58,12 +59,14 @@ class _PairedEmbedder(TransformerMixin, BaseEstimator):
     def _scaled(self, X, modality):
         return self.scalers_[modality].transform(X)
 
+    @rows_in_parallel
     def transform(self, X):
         """Embed paired data as ``[image half | text half]``."""
         check_is_fitted(self)
         X, _, n = validate_cross_modal(self, X, reset=False)
         return np.hstack([self._embed(X[:, :n], "image"), self._embed(X[:, n:], "text")])
 
+    @rows_in_parallel
     def transform_modality(self, X, modality):
         """Embed features of one modality alone (``"image"`` or ``"text"``)."""
         check_is_fitted(self)

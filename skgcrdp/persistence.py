@@ -27,7 +27,6 @@ it from scratch (use ``checkpoint_dir`` to resume training).
 """
 
 import hashlib
-import io
 import json
 import zipfile
 from contextlib import contextmanager
@@ -65,7 +64,7 @@ class ModelFileError(ValueError):
 
 def _require():
     try:
-        import safetensors  # noqa: F401
+        import safetensors  # noqa: F401  (only: is it installed?)
         import skops.io  # noqa: F401
     except ImportError:
         raise ImportError(f"Safe model files need skops and safetensors: {EXTRA}") from None

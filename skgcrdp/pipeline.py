@@ -1,8 +1,12 @@
 """The GCRDP pipeline and one-modality embedding with a fitted pipeline."""
 
+import functools
+
+import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
+from ._dask import is_dask_array, map_rows
 from ._data import check_modality
 from ._steps import transforming_steps
 from .alignment import RelativeDistanceAligner
@@ -81,12 +85,14 @@ def embed_modality(estimator, X, modality):
     Parameters
     ----------
     estimator : fitted Pipeline or skgcrdp transformer
-    X : array-like of shape (n_samples, n_features_of_that_modality)
+    X : array-like or dask array of shape (n_samples, n_features_of_that_modality)
+        A dask array is embedded lazily, chunk of rows by chunk of rows, on
+        the dask workers (the fitted estimator is sent to each once).
     modality : {"image", "text"}
 
     Returns
     -------
-    Z : ndarray of shape (n_samples, d)
+    Z : ndarray of shape (n_samples, d), or a dask array for a dask ``X``
 
     Examples
     --------
@@ -99,6 +105,12 @@ def embed_modality(estimator, X, modality):
     (200, 64)
     """
     check_modality(modality)
+    if is_dask_array(X):
+        # The whole pipeline goes to each worker once; chunks of rows are
+        # embedded where they lie, and a dask array comes back.
+        probe = embed_modality(estimator, np.zeros((1, X.shape[1]), dtype=X.dtype), modality)
+        return map_rows(functools.partial(_embed_block, modality), estimator, X, probe.shape[1],
+                        probe.dtype)
     Z = X
     for name, step in transforming_steps(estimator):
         if not hasattr(step, "transform_modality"):
@@ -110,3 +122,7 @@ def embed_modality(estimator, X, modality):
             )
         Z = step.transform_modality(Z, modality)
     return Z
+
+
+def _embed_block(modality, estimator, block):
+    return embed_modality(estimator, block, modality)

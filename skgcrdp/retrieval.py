@@ -8,6 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from . import _faiss_index
+from ._dask import ShardedGallery, is_dask_array
 from ._data import check_modality, validate_cross_modal
 from ._search import QUERY_BLOCK, exact_top_k
 from .metrics import cross_modal_retrieval_score, normalize_rows, overflow_safe
@@ -140,9 +141,14 @@ class CrossModalRetriever(BaseEstimator):
         This is how a gallery embedded once (e.g. yesterday, with
         :func:`skgcrdp.embed_modality`) is searched without any pairs.
 
+        A dask array stays distributed: its row chunks become shards held by
+        the dask workers, every search visits each shard, and the shards'
+        top k are merged exactly (see :meth:`gather_gallery` to bring it
+        back into memory, e.g. before saving). Exact search only.
+
         Parameters
         ----------
-        Z : array-like of shape (n_items, d)
+        Z : array-like or dask array of shape (n_items, d)
             Shared-space embeddings of one modality.
         y : array-like of shape (n_items,), default=None
             Their classes, for :meth:`predict`.
@@ -155,7 +161,18 @@ class CrossModalRetriever(BaseEstimator):
         """
         self._validate_params()
         check_modality(modality)
-        Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+        sharded = is_dask_array(Z)
+        if sharded and self.algorithm == "faiss":
+            raise ValueError(
+                "A gallery given as a dask array is searched exactly, shard by shard; "
+                "use algorithm='brute', or pass the gallery in memory for faiss."
+            )
+        if sharded:
+            if Z.ndim != 2 or Z.dtype.kind != "f":
+                raise ValueError(f"Z must be a 2-D float dask array, got {Z.ndim}-D {Z.dtype}.")
+            y = None if y is None else np.asarray(y.compute() if is_dask_array(y) else y)
+        else:
+            Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
         if hasattr(self, "n_image_features_") and Z.shape[1] != self.n_image_features_:
             raise ValueError(
                 f"Z has {Z.shape[1]} features, but the shared space of this retriever "
@@ -171,9 +188,30 @@ class CrossModalRetriever(BaseEstimator):
             self.galleries_ = {"image": None, "text": None}
             self.gallery_labels_ = {"image": None, "text": None}
             self.indexes_ = {"image": None, "text": None}
-        self.galleries_[modality] = self._prepare(Z)
+        if sharded:
+            prepare = normalize_rows if self.metric == "cosine" else overflow_safe
+            self.galleries_[modality] = ShardedGallery(Z.map_blocks(prepare, dtype=Z.dtype))
+            self.indexes_[modality] = None
+        else:
+            self.galleries_[modality] = self._prepare(Z)
+            self.indexes_[modality] = self._index(self.galleries_[modality])
         self.gallery_labels_[modality] = y
-        self.indexes_[modality] = self._index(self.galleries_[modality])
+        return self
+
+    def gather_gallery(self):
+        """Bring galleries held as dask shards back into this process's memory.
+
+        Needed before pickling or :func:`skgcrdp.save`, and when the cluster
+        goes away; searches give the same results before and after.
+
+        Returns
+        -------
+        self : object
+        """
+        check_is_fitted(self)
+        for modality, gallery in self.galleries_.items():
+            if isinstance(gallery, ShardedGallery):
+                self.galleries_[modality] = gallery.gather()
         return self
 
     def _queries(self, X, query_modality):
@@ -239,6 +277,9 @@ class CrossModalRetriever(BaseEstimator):
         index = getattr(self, "indexes_", {}).get(OTHER[query_modality])
         if self.algorithm == "faiss" and index is not None:
             scores, indices = _faiss_index.search(index, queries, k)
+        elif isinstance(gallery, ShardedGallery):
+            metric = "dot" if self.metric == "cosine" else self.metric
+            scores, indices = gallery.top_k(queries, k, metric)
         else:
             step = self.block_size or QUERY_BLOCK
             metric = "dot" if self.metric == "cosine" else self.metric

@@ -1,0 +1,237 @@
+"""Two dask workers against one process: a grid search, embedding at scale, a sharded search.
+
+    python benchmarks/dask_scaling.py                  # 8 fits, 1M rows, 4M x 128 gallery
+    python benchmarks/dask_scaling.py --rows 200000 --gallery 1000000
+
+Each scenario runs once in a fresh process (the in-process baseline) and once
+on a fresh ``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``,
+and prints the time ratio and the peak resident memory of the baseline
+process against that of each worker (``ru_maxrss``). The grid search is
+also run on workers whose torch may start a thread per core, to show what
+limiting torch to the worker's thread count saves.
+
+Scenarios:
+(a) a grid search of 8 fits (4 candidates x 2 class-disjoint folds, each
+    training on 8 of Wikipedia's 10 classes) of the default pipeline;
+(b) embedding ``--rows`` text rows with a fitted pipeline (chunks of 100,000),
+    the embeddings left on the workers as a pipeline writing them out would;
+(c) exact top-10 for 1,000 queries on a ``--gallery`` x 128 gallery, in
+    memory against sharded over the two workers (chunks of 500,000 rows).
+"""
+
+import argparse
+import multiprocessing
+import resource
+import time
+import warnings
+
+import numpy as np
+
+K = 10
+DIM = 128
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fitted_pipeline():
+    from skgcrdp import make_gcrdp_pipeline
+    from skgcrdp.datasets import load_wikipedia
+
+    X, y = load_wikipedia(return_X_y=True)
+    return make_gcrdp_pipeline(128, random_state=0, device="cpu").fit(X, y)
+
+
+def grid_search(n_jobs):
+    from sklearn.model_selection import GridSearchCV
+
+    from skgcrdp import make_gcrdp_pipeline
+    from skgcrdp.datasets import load_wikipedia
+    from skgcrdp.model_selection import ClassDisjointSplit
+
+    X, y = load_wikipedia(return_X_y=True)
+    grid = {"extract__temperature": [0.2, 0.5], "extract__instance_weight": [0.5, 0.7]}
+    # Each fit trains on 8 of the 10 classes (about 2,300 pairs); no refit, so
+    # that only the 8 fits are timed.
+    search = GridSearchCV(make_gcrdp_pipeline(128, random_state=0, device="cpu"), grid, refit=False,
+                          cv=ClassDisjointSplit(2, test_size=2, random_state=0), n_jobs=n_jobs)
+    start = time.perf_counter()
+    search.fit(X, y)
+    return time.perf_counter() - start, search.cv_results_["mean_test_score"]
+
+
+def text_rows(n_rows):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n_rows, 10)).astype(np.float32)
+
+
+def queries():
+    rng = np.random.default_rng(1)
+    return rng.normal(size=(1000, DIM)).astype(np.float32)
+
+
+# -- the in-process baselines, each in a fresh process -------------------------
+
+
+def _alone_search(_):
+    seconds, scores = grid_search(n_jobs=1)
+    return seconds, peak_rss_mib(), scores
+
+
+def _alone_embed(n_rows):
+    from skgcrdp import embed_modality
+
+    pipe, X = fitted_pipeline(), text_rows(n_rows)
+    start = time.perf_counter()
+    embed_modality(pipe, X, "text")
+    return time.perf_counter() - start, peak_rss_mib(), None
+
+
+def _alone_gallery(n_gallery):
+    from skgcrdp import CrossModalRetriever
+
+    gallery = np.random.default_rng(2).standard_normal((n_gallery, DIM), dtype=np.float32)
+    retriever = CrossModalRetriever(n_neighbors=K).fit_gallery(gallery, modality="text")
+    del gallery
+    start = time.perf_counter()
+    retriever.kneighbors(queries(), query_modality="image")
+    return time.perf_counter() - start, peak_rss_mib(), None
+
+
+def alone(function, argument):
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        return pool.apply(function, (argument,))
+
+
+# -- the same on two workers ----------------------------------------------------
+
+
+def on_cluster(scenario, argument, limit_threads=True, n_workers=2):
+    import dask.array as da
+    from distributed import Client, LocalCluster
+    from joblib import parallel_backend
+
+    from skgcrdp import CrossModalRetriever, embed_modality
+
+    from distributed import wait
+
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        # Pay the workers' imports before the clock starts, as a long-lived cluster would.
+        client.run(_import_everything)
+        if not limit_threads:
+            client.run(_let_torch_use_every_core)
+        scores = None
+        if scenario == "search":
+            with parallel_backend("dask"):
+                seconds, scores = grid_search(n_jobs=-1)
+        elif scenario == "embed":
+            pipe = fitted_pipeline()
+            X = da.from_array(text_rows(argument), chunks=(100_000, -1)).persist()
+            start = time.perf_counter()
+            # Embeddings stay on the workers (to be written out there), not gathered.
+            wait(embed_modality(pipe, X, "text").persist())
+            seconds = time.perf_counter() - start
+        else:
+            rows = da.random.default_rng(2).standard_normal((argument, DIM), chunks=(500_000, DIM),
+                                                            dtype=np.float32)
+            retriever = CrossModalRetriever(n_neighbors=K)
+            retriever.fit_gallery(rows, modality="text")   # returns once the shards are ready
+            start = time.perf_counter()
+            retriever.kneighbors(queries(), query_modality="image")
+            seconds = time.perf_counter() - start
+        workers = sorted(client.run(peak_rss_mib).values())
+    return seconds, workers, scores
+
+
+def _import_everything():
+    import skgcrdp.benchmark  # noqa: F401  (torch, skorch, scikit-learn and the data sets)
+
+
+def _one_fit(seed):
+    from skgcrdp import make_gcrdp_pipeline
+    from skgcrdp.datasets import load_wikipedia
+
+    X, y = load_wikipedia(return_X_y=True)
+    make_gcrdp_pipeline(128, random_state=seed, device="cpu").fit(X, y)
+
+
+def two_fits_submitted_directly():
+    """Two default fits (all of Wikipedia) one after the other on one worker, then at once on two."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        client.run(_import_everything)
+        first = list(client.scheduler_info()["workers"])[0]
+        start = time.perf_counter()
+        for seed in (0, 1):
+            client.submit(_one_fit, seed, pure=False, workers=[first]).result()
+        sequential = time.perf_counter() - start
+        start = time.perf_counter()
+        workers = list(client.scheduler_info()["workers"])
+        futures = [client.submit(_one_fit, seed, pure=False, workers=[w])
+                   for seed, w in zip((0, 1), workers)]
+        client.gather(futures)
+        return sequential, time.perf_counter() - start
+
+
+def _let_torch_use_every_core():
+    import os
+
+    import torch
+
+    from skgcrdp import _base
+
+    # The estimators look the limiter up in their own module.
+    _base.worker_torch_threads = _no_limit
+    torch.set_num_threads(os.cpu_count())
+
+
+def _no_limit():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--gallery", type=int, default=4_000_000)
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore")
+    print("| scenario | one process (s) | 2 workers (s) | ratio | peak memory, one process (MiB) "
+          "| peak memory per worker (MiB) |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    cases = [
+        ("(a) grid search, 8 fits", "search", None, _alone_search),
+        (f"(b) embed {args.rows:,} text rows", "embed", args.rows, _alone_embed),
+        (f"(c) exact top-{K}, 1,000 queries, {args.gallery:,} x {DIM} gallery", "gallery",
+         args.gallery, _alone_gallery),
+    ]
+    for label, scenario, argument, baseline in cases:
+        one_seconds, one_peak, one_scores = alone(baseline, argument)
+        two_seconds, worker_peaks, two_scores = on_cluster(scenario, argument)
+        print(f"| {label} | {one_seconds:.1f} | {two_seconds:.1f} | "
+              f"{one_seconds / two_seconds:.2f}x | {one_peak:.0f} | "
+              f"{' / '.join(f'{p:.0f}' for p in worker_peaks)} |", flush=True)
+        if one_scores is not None:
+            same = np.array_equal(one_scores, two_scores)
+            print(f"|   same cv_results_ on the cluster: {same} | | | | | |")
+            single, single_peaks, _ = on_cluster("search", None, n_workers=1)
+            print(f"|   (a) on one worker instead of two | | {single:.1f} | "
+                  f"{one_seconds / single:.2f}x (two workers: {single / two_seconds:.2f}x faster) "
+                  f"| | {single_peaks[0]:.0f} |", flush=True)
+            sequential, together = two_fits_submitted_directly()
+            print(f"|   two fits with client.submit: one worker after the other / two at once | "
+                  f"{sequential:.1f} | {together:.1f} | {sequential / together:.2f}x | | |",
+                  flush=True)
+            free_seconds, _, _ = on_cluster("search", None, limit_threads=False)
+            print(f"|   (a) with torch free to use every core on each worker | | "
+                  f"{free_seconds:.1f} | {one_seconds / free_seconds:.2f}x | | |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Dask: searches, embedding and sharded gallery search on a real local cluster (2 processes)."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+
+da = pytest.importorskip("dask.array", reason='needs pip install -e ".[dask]"')
+distributed = pytest.importorskip("distributed", reason='needs pip install -e ".[dask]"')
+
+from joblib import parallel_backend  # noqa: E402
+
+from skgcrdp import CrossModalRetriever, embed_modality, make_gcrdp_pipeline  # noqa: E402
+from skgcrdp.baselines import CrossDecompositionEmbedder  # noqa: E402
+from skgcrdp.model_selection import ClassDisjointSplit  # noqa: E402
+
+from .conftest import FAST  # noqa: E402
+
+PIPE = {f"extract__{k}": v for k, v in FAST.items()} | {"align__max_epochs": 2}
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                       dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def fitted(synthetic):
+    X, y, n_image = synthetic
+    return make_gcrdp_pipeline(n_image, random_state=0, device="cpu", **PIPE).fit(X, y)
+
+
+def test_grid_search_on_the_cluster_equals_one_process(client, synthetic):
+    X, y, n_image = synthetic
+    grid = {"extract__temperature": [0.2, 0.5], "extract__instance_weight": [0.0, 0.7]}
+    cv = ClassDisjointSplit(2, test_size=2, random_state=0)
+    pipe = make_gcrdp_pipeline(n_image, random_state=0, device="cpu", **PIPE)
+    alone = GridSearchCV(pipe, grid, cv=cv, n_jobs=1).fit(X, y).cv_results_
+    with parallel_backend("dask"):
+        spread = GridSearchCV(pipe, grid, cv=cv, n_jobs=-1).fit(X, y).cv_results_
+    for key in ("mean_test_score", "split0_test_score", "split1_test_score"):
+        np.testing.assert_array_equal(spread[key], alone[key])
+
+
+def test_torch_uses_the_workers_threads_during_a_fit_and_no_more(client):
+    def threads_seen():
+        import torch
+
+        from skgcrdp._training import worker_torch_threads
+
+        before = torch.get_num_threads()
+        with worker_torch_threads():
+            inside = torch.get_num_threads()
+        return before, inside, torch.get_num_threads()
+
+    before, inside, after = client.submit(threads_seen, pure=False).result()
+    assert inside == 1 and after == before
+
+
+def test_embedding_a_dask_array_stays_lazy_and_matches_memory(client, fitted, synthetic):
+    X, _, n_image = synthetic
+    chunked = da.from_array(X, chunks=(64, -1))
+    texts = embed_modality(fitted, chunked[:, n_image:], "text")
+    paired = fitted[:-1].transform(chunked)
+    assert isinstance(texts, da.Array) and texts.chunks[0] == chunked.chunks[0]
+    # Batches of other sizes can round the last float32 bit differently.
+    np.testing.assert_allclose(texts.compute(), embed_modality(fitted, X[:, n_image:], "text"),
+                               atol=1e-6)
+    np.testing.assert_allclose(paired.compute(), fitted[:-1].transform(X), atol=1e-6)
+
+
+def test_the_estimator_enters_the_graph_once_whatever_the_chunks(fitted, synthetic):
+    # One task holds the pipeline and every chunk's task refers to it, so a
+    # worker receives it once, not once per chunk.
+    X, _, n_image = synthetic
+    for rows in (100, 25):
+        texts = embed_modality(fitted, da.from_array(X[:, n_image:], chunks=(rows, -1)), "text")
+        graph = dict(texts.__dask_graph__())
+        holding = [key for key, task in graph.items() if getattr(task, "value", task) is fitted]
+        assert len(holding) == 1, (rows, holding)
+        assert not any(fitted is arg for task in graph.values()
+                       for arg in getattr(task, "args", ()))
+
+
+def test_baselines_take_dask_arrays_too(client, synthetic):
+    X, y, n_image = synthetic
+    pls = CrossDecompositionEmbedder(n_image).fit(X, y)
+    np.testing.assert_allclose(pls.transform(da.from_array(X, chunks=(50, -1))).compute(),
+                               pls.transform(X), rtol=1e-10, atol=1e-12)
+
+
+def _gallery_and_queries():
+    rng = np.random.default_rng(0)
+    gallery = rng.normal(size=(6000, 16)).astype(np.float32)
+    gallery[5000] = gallery[10]          # a tie across shards: the lower index must win
+    queries = np.vstack([gallery[10], rng.normal(size=(40, 16)).astype(np.float32)])
+    return gallery, queries, np.arange(6000) % 7
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_sharded_search_equals_the_in_memory_search(client, metric):
+    gallery, queries, labels = _gallery_and_queries()
+    memory = CrossModalRetriever(n_neighbors=9, metric=metric)
+    memory.fit_gallery(gallery, labels, modality="text")
+    sharded = CrossModalRetriever(n_neighbors=9, metric=metric)
+    sharded.fit_gallery(da.from_array(gallery, chunks=(1700, -1)), labels, modality="text")
+    got, expected = sharded.kneighbors(queries), memory.kneighbors(queries)
+    np.testing.assert_array_equal(got[1], expected[1])
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-6, atol=1e-6)
+    assert got[1][0, 0] == 10 and 5000 in got[1][0]
+    paired = np.hstack([queries, queries])
+    np.testing.assert_array_equal(sharded.predict(paired), memory.predict(paired))
+
+
+def test_a_sharded_gallery_is_gathered_before_it_is_saved(client, tmp_path):
+    gallery, queries, labels = _gallery_and_queries()
+    sharded = CrossModalRetriever(n_neighbors=5)
+    sharded.fit_gallery(da.from_array(gallery, chunks=(2500, -1)), labels, modality="text")
+    with pytest.raises(TypeError, match="gather_gallery"):
+        pickle.dumps(sharded)
+    before = sharded.kneighbors(queries)
+    restored = pickle.loads(pickle.dumps(sharded.gather_gallery()))
+    np.testing.assert_array_equal(restored.kneighbors(queries)[1], before[1])
+
+
+def test_faiss_on_a_sharded_gallery_is_refused_clearly():
+    gallery, _, _ = _gallery_and_queries()
+    with pytest.raises(ValueError, match="searched exactly, shard by shard"):
+        CrossModalRetriever(algorithm="faiss").fit_gallery(
+            da.from_array(gallery, chunks=(3000, -1)), modality="text")
