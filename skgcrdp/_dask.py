@@ -57,28 +57,26 @@ class ShardedGallery:
     """
 
     def __init__(self, Z):
-        import dask
-
         self.shards = Z.rechunk({1: -1}).persist()
         _wait(self.shards)
         self.offsets = np.concatenate([[0], np.cumsum(self.shards.chunks[0])[:-1]]).astype(np.intp)
         self.shape = self.shards.shape
-        self.dtype = self.shards.dtype
         self._blocks = self.shards.to_delayed().ravel().tolist()
-        self._dask = dask
 
     def __len__(self):
         return self.shape[0]
 
     def top_k(self, queries, k, metric):
         """Scores and global indices of the ``k`` best gallery rows per query, best first."""
-        delayed = self._dask.delayed
+        import dask
+
+        delayed = dask.delayed
         queries = delayed(queries, pure=True, traverse=False)
         parts = [
             delayed(_shard_top_k)(queries, block, k, metric, offset)
             for block, offset in zip(self._blocks, self.offsets)
         ]
-        results = self._dask.compute(*parts)
+        results = dask.compute(*parts)
         scores = np.concatenate([r[0] for r in results], axis=1)
         indices = np.concatenate([r[1] for r in results], axis=1)
         # Score descending, then global index ascending: ties keep the lower index.
