@@ -32,7 +32,11 @@ import numpy as np
 from sklearn.cross_decomposition import PLSCanonical
 
 from skgcrdp import make_gcrdp_pipeline
-from skgcrdp.baselines import CrossDecompositionEmbedder, RelativeProfileEmbedder
+from skgcrdp.baselines import (
+    CrossDecompositionEmbedder,
+    RelativeProfileEmbedder,
+    centred_profiles,
+)
 from skgcrdp.benchmark import load_benchmark_data
 from skgcrdp.metrics import mean_average_precision, normalize_rows
 from skgcrdp.model_selection import ClassDisjointSplit
@@ -43,21 +47,16 @@ def both_directions(S, y):
     return (mean_average_precision(y, y, S) + mean_average_precision(y, y, S.T)) / 2
 
 
-def profile_scores(X_train, X_test, n_image, temperature):
-    """Image-by-text scores of the test pairs from their profiles over the training pairs."""
+def profiles(X_train, X_test, n_image, temperature):
+    """The test pairs' profiles over the training pairs: (image half, text half)."""
     Z = RelativeProfileEmbedder(n_image, temperature=temperature).fit(X_train).transform(X_test)
     half = Z.shape[1] // 2
-    return Z[:, :half] @ Z[:, half:].T
+    return Z[:, :half], Z[:, half:]
 
 
 def halves(Z):
     half = Z.shape[1] // 2
     return normalize_rows(Z[:, :half]), normalize_rows(Z[:, half:])
-
-
-def correlation_profiles(similarity):
-    centred = similarity - similarity.mean(axis=1, keepdims=True)
-    return normalize_rows(centred)
 
 
 def embedding_scores(model, X_train, y_train, X_test, extra=None):
@@ -72,19 +71,17 @@ def embedding_scores(model, X_train, y_train, X_test, extra=None):
 def shared_profile_scores(extra):
     """Profiles over the anchors' embeddings in the fitted shared space, within each modality."""
     (anchor_image, anchor_text), (image, text) = extra["train"], extra["test"]
-    return correlation_profiles(image @ anchor_image.T) @ correlation_profiles(text @ anchor_text.T).T
+    return centred_profiles(image @ anchor_image.T) @ centred_profiles(text @ anchor_text.T).T
 
 
-def bridged_profile_scores(extra, X_train, X_test, n_image):
+def bridged_profile_scores(extra, text_profile):
     """Both profiles over the anchor *texts*: an image's through the shared space, a text's in input space.
 
     The text features are the more discriminative on both data sets; this
     carries their neighbourhoods over to the images.
     """
     (_, anchor_text), (image, _) = extra["train"], extra["test"]
-    image_profile = correlation_profiles(image @ anchor_text.T)
-    text_profile = RelativeProfileEmbedder(n_image).fit(X_train).transform(X_test)
-    return image_profile @ text_profile[:, text_profile.shape[1] // 2:].T
+    return centred_profiles(image @ anchor_text.T) @ text_profile.T
 
 
 def base_scores(n_image, seed, X_train, y_train, X_test):
@@ -99,11 +96,13 @@ def base_scores(n_image, seed, X_train, y_train, X_test):
         "GCRDP (defaults)": embedding_scores(gcrdp, X_train, y_train, X_test, extra),
         "PLS": embedding_scores(pls, X_train, y_train, X_test),
         "SupCon MLP": embedding_scores(supcon, X_train, y_train, X_test),
-        "relative profiles, cos (no training)": profile_scores(X_train, X_test, n_image, None),
-        "relative profiles, soft 0.2 (no training)": profile_scores(X_train, X_test, n_image, 0.2),
     }
+    cosine = profiles(X_train, X_test, n_image, None)
+    soft = profiles(X_train, X_test, n_image, 0.2)
+    scores["relative profiles, cos (no training)"] = cosine[0] @ cosine[1].T
+    scores["relative profiles, soft 0.2 (no training)"] = soft[0] @ soft[1].T
     scores["GCRDP shared-space profiles"] = shared_profile_scores(extra)
-    scores["GCRDP bridged profiles"] = bridged_profile_scores(extra, X_train, X_test, n_image)
+    scores["GCRDP bridged profiles"] = bridged_profile_scores(extra, cosine[1])
     return scores
 
 

@@ -6,6 +6,7 @@ External links (http, https, mailto) are not followed: the build and this check 
 Exit status 1 lists the broken links.
 """
 
+import functools
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,12 +27,12 @@ class _Links(HTMLParser):
                 self.links.append(attrs[name])
 
 
-def parse(path, cache={}):
-    if path not in cache:
-        parser = _Links()
-        parser.feed(path.read_text(encoding="utf-8", errors="replace"))
-        cache[path] = parser
-    return cache[path]
+@functools.lru_cache(maxsize=None)
+def parse(path):
+    """Links and ids of one page, read once however many pages link to it."""
+    parser = _Links()
+    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    return parser
 
 
 def broken_links(root):

@@ -21,18 +21,21 @@ def is_dask_array(X):
     return isinstance(X, da.Array)
 
 
-def map_rows(function, owner, X, width, dtype=np.float32):
+def map_rows(function, owner, X):
     """Apply ``function(owner, block)`` to each row chunk of a dask array, lazily.
 
     ``owner`` (a fitted estimator) enters the graph once, as its own task, so
     each worker receives it once and not with every chunk. The result is a
-    dask array with the same row chunks, ``width`` columns and ``dtype``.
+    dask array with the same row chunks; its width and dtype are those of
+    ``function`` on one row of zeros, computed here.
     """
     import dask
     import dask.array as da
 
     if X.ndim != 2:
         raise ValueError(f"Expected a 2-D dask array, got {X.ndim}-D.")
+    probe = np.asarray(function(owner, np.zeros((1, X.shape[1]), dtype=X.dtype)))
+    width, dtype = probe.shape[1], probe.dtype
     # Every chunk must hold whole rows: an estimator needs all of a row's columns.
     X = X.rechunk({1: -1})
     owner = dask.delayed(owner, pure=True, traverse=False)
@@ -129,17 +132,14 @@ def worker_threads():
 def rows_in_parallel(method):
     """Let a ``transform``-like method take a dask array: it then maps over row chunks.
 
-    The width of the output is found by calling the method on one row of
-    zeros; the fitted estimator travels to each worker once.
+    The fitted estimator travels to each worker once (see :func:`map_rows`).
     """
 
     @functools.wraps(method)
     def wrapper(self, X, *args, **kwargs):
         if not is_dask_array(X):
             return method(self, X, *args, **kwargs)
-        probe = np.asarray(method(self, np.zeros((1, X.shape[1]), dtype=X.dtype), *args, **kwargs))
-        return map_rows(functools.partial(_call, method.__name__, args, kwargs), self, X,
-                        probe.shape[1], probe.dtype)
+        return map_rows(functools.partial(_call, method.__name__, args, kwargs), self, X)
 
     return wrapper
 

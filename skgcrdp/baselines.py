@@ -24,6 +24,11 @@ from ._data import check_modality, validate_cross_modal, validate_one_modality
 from .metrics import normalize_rows
 
 
+def centred_profiles(similarity):
+    """Rows of similarities to anchors, centred and of unit length: their cosine is a correlation."""
+    return normalize_rows(similarity - similarity.mean(axis=1, keepdims=True))
+
+
 class _PairedEmbedder(TransformerMixin, BaseEstimator):
     """Standardise each modality, fit ``_fit_views``, embed with ``_embed``."""
 
@@ -267,5 +272,4 @@ class RelativeProfileEmbedder(_PairedEmbedder):
         similarity = normalize_rows(self._scaled(X, modality)) @ self.anchors_[modality].T
         if self.temperature is not None:
             similarity = softmax(similarity / self.temperature, axis=1)
-        centred = similarity - similarity.mean(axis=1, keepdims=True)
-        return normalize_rows(centred)
+        return centred_profiles(similarity)

@@ -2,8 +2,6 @@
 
 import functools
 
-import numpy as np
-from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from ._dask import is_dask_array, map_rows
@@ -11,6 +9,7 @@ from ._data import check_modality
 from ._steps import transforming_steps
 from .alignment import RelativeDistanceAligner
 from .gmm import GMMFeatureExtractor
+from .preprocessing import check_preprocess
 from .retrieval import CrossModalRetriever
 
 
@@ -56,15 +55,7 @@ def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=
     """
     steps = []
     if preprocess is not None:
-        if not hasattr(preprocess, "transform_modality"):
-            raise TypeError(
-                f"preprocess must transform each modality on its own (a ModalityTransformer), "
-                f"got {type(preprocess).__name__}; without transform_modality the pipeline "
-                "could not embed a gallery or queries of one modality."
-            )
-        if n_image_features is not None and getattr(preprocess, "n_image_features", 0) is None:
-            preprocess = clone(preprocess).set_params(n_image_features=n_image_features)
-        steps.append(("pre", preprocess))
+        steps.append(("pre", check_preprocess(preprocess, n_image_features)))
         n_image_features = None
     steps += [
         ("extract", GMMFeatureExtractor(n_image_features, random_state=random_state, device=device)),
@@ -108,9 +99,7 @@ def embed_modality(estimator, X, modality):
     if is_dask_array(X):
         # The whole pipeline goes to each worker once; chunks of rows are
         # embedded where they lie, and a dask array comes back.
-        probe = embed_modality(estimator, np.zeros((1, X.shape[1]), dtype=X.dtype), modality)
-        return map_rows(functools.partial(_embed_block, modality), estimator, X, probe.shape[1],
-                        probe.dtype)
+        return map_rows(functools.partial(_embed_block, modality), estimator, X)
     Z = X
     for name, step in transforming_steps(estimator):
         if not hasattr(step, "transform_modality"):

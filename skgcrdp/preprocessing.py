@@ -9,9 +9,35 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._data import IMAGE_PREFIX, MODALITIES, TEXT_PREFIX, _prefixed_split, check_modality
+from ._data import (
+    IMAGE_PREFIX,
+    MODALITIES,
+    TEXT_PREFIX,
+    check_modality,
+    check_split,
+    resolve_n_image_features,
+)
 
 PREFIXES = {"image": IMAGE_PREFIX, "text": TEXT_PREFIX}
+
+
+def check_preprocess(preprocess, n_image_features=None):
+    """A preprocessing step for the front of a pipeline, given the raw split if it lacks one.
+
+    It must transform each modality on its own (``transform_modality``), or
+    the pipeline could not embed a gallery or queries of one modality. A
+    step without its own ``n_image_features`` gets a clone with the raw
+    ``X``'s, so the caller's object is left as it was.
+    """
+    if not hasattr(preprocess, "transform_modality"):
+        raise TypeError(
+            f"preprocess must transform each modality on its own (a ModalityTransformer), "
+            f"got {type(preprocess).__name__}; without transform_modality the pipeline "
+            "could not embed a gallery or queries of one modality."
+        )
+    if n_image_features is not None and getattr(preprocess, "n_image_features", 0) is None:
+        return clone(preprocess).set_params(n_image_features=n_image_features)
+    return preprocess
 
 
 class ModalityTransformer(TransformerMixin, BaseEstimator):
@@ -126,29 +152,19 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
                 f"{type(X).__name__}: pass a DataFrame, or n_image_features for an array."
             )
         X = check_array(X, dtype=None, input_name="X")
-        n_image = self._array_split(X.shape[1])
+        n_image = self._split(X)
         return self._check_part(X[:, :n_image] if modality == "image" else X[:, n_image:], modality)
 
     def _split_frame(self, X, modality):
-        n_image = _prefixed_split(X.columns)
-        if n_image is None:
-            n_image = self._array_split(X.shape[1])
+        n_image = self._split(X)
         part = X.iloc[:, :n_image] if modality == "image" else X.iloc[:, n_image:]
         return self._check_part(part, modality)
 
-    def _array_split(self, n_features):
-        if self.n_image_features is None:
-            raise ValueError(
-                "Cannot tell where the image part of X ends: pass n_image_features, "
-                f"a DataFrame with {IMAGE_PREFIX!r}/{TEXT_PREFIX!r} columns, or "
-                "image_columns and text_columns."
-            )
-        if not 0 < self.n_image_features < n_features:
-            raise ValueError(
-                f"n_image_features={self.n_image_features} is outside the feature range: "
-                f"X has {n_features} feature(s), and both modalities need one."
-            )
-        return self.n_image_features
+    def _split(self, X):
+        """The number of image columns: from the ``img__`` prefixes or ``n_image_features``."""
+        n_image = resolve_n_image_features(X, self.n_image_features)
+        check_split(n_image, X.shape[1])
+        return n_image
 
     def _check_part(self, part, modality):
         """A single text column is raw text: every value must be a string."""

@@ -16,6 +16,12 @@ from .metrics import cross_modal_retrieval_score, normalize_rows, overflow_safe
 OTHER = {"image": "text", "text": "image"}
 
 
+def prepare_gallery(Z, metric):
+    """Gallery rows as searched: float32 kept, else float64; unit rows for cosine."""
+    Z = np.asarray(Z, dtype=np.float32 if Z.dtype == np.float32 else np.float64)
+    return normalize_rows(Z) if metric == "cosine" else overflow_safe(Z)
+
+
 class CrossModalRetriever(BaseEstimator):
     """Search the gallery of one modality with queries of the other.
 
@@ -105,8 +111,7 @@ class CrossModalRetriever(BaseEstimator):
         self.index_params = index_params
 
     def _prepare(self, Z):
-        Z = np.asarray(Z, dtype=np.float32 if Z.dtype == np.float32 else np.float64)
-        return normalize_rows(Z) if self.metric == "cosine" else overflow_safe(Z)
+        return prepare_gallery(Z, self.metric)
 
     def fit(self, X, y=None):
         """Store the gallery: both modalities of the given pairs.
@@ -189,8 +194,9 @@ class CrossModalRetriever(BaseEstimator):
             self.gallery_labels_ = {"image": None, "text": None}
             self.indexes_ = {"image": None, "text": None}
         if sharded:
-            prepare = normalize_rows if self.metric == "cosine" else overflow_safe
-            self.galleries_[modality] = ShardedGallery(Z.map_blocks(prepare, dtype=Z.dtype))
+            # Shards are prepared where they lie; a plain function travels, not self.
+            self.galleries_[modality] = ShardedGallery(
+                Z.map_blocks(prepare_gallery, self.metric, dtype=Z.dtype))
             self.indexes_[modality] = None
         else:
             self.galleries_[modality] = self._prepare(Z)

@@ -192,7 +192,7 @@ def test_unfitted_and_unsplittable_inputs():
     rng = np.random.default_rng(0)
     with pytest.raises(NotFittedError):
         ModalityTransformer(n_image_features=2).transform(rng.normal(size=(4, 3)))
-    with pytest.raises(ValueError, match="Cannot tell where the image part"):
+    with pytest.raises(ValueError, match="Cannot tell where the image features end"):
         ModalityTransformer().fit(rng.normal(size=(4, 3)))
     with pytest.raises(TypeError, match="name DataFrame columns"):
         ModalityTransformer(text_columns="caption", n_image_features=2).fit(rng.normal(size=(4, 3)))

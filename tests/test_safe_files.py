@@ -202,20 +202,16 @@ def test_a_pickle_hidden_in_a_valid_file_is_refused_and_nothing_runs(fitted, tmp
     assert not marker.exists()
 
 
+class NotTrusted(RandomProjectionEmbedder):
+    """A type that neither skops nor skgcrdp trusts."""
+
+
 def test_an_untrusted_type_is_named_and_not_built(tmp_path):
     import skops.io as sio
 
-    from skgcrdp.persistence import save
-
-    class NotTrusted(RandomProjectionEmbedder):
-        pass
-
-    NotTrusted.__module__ = "tests.test_safe_files"
-    NotTrusted.__qualname__ = "NotTrusted"
-    globals()["NotTrusted"] = NotTrusted
     rng = np.random.default_rng(0)
     model = NotTrusted(3, n_components=2, random_state=0).fit(rng.normal(size=(10, 5)))
-    path = save(model, tmp_path / "model.skgcrdp")
+    path = skgcrdp.save(model, tmp_path / "model.skgcrdp")
     with pytest.raises(ModelFileError, match=r"not trusted: \['tests.test_safe_files.NotTrusted'\]"):
         skgcrdp.load(path)
     loaded = skgcrdp.load(path, trusted=["tests.test_safe_files.NotTrusted"])

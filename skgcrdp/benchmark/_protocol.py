@@ -16,6 +16,7 @@ from .._training import resolve_device
 from ..gmm import GMMFeatureExtractor
 from ..metrics import cross_modal_retrieval_score
 from ..model_selection import ClassDisjointSplit
+from ..preprocessing import check_preprocess
 from ._datasets import BenchmarkData, load_benchmark_data
 from ._memory import PeakMemory
 from ._methods import EpisodeContext, resolve_methods
@@ -117,7 +118,7 @@ def run_benchmark(
     device = resolve_device(device)
     gcrdp_params = dict(gcrdp_params or {})
     if preprocess is not None:
-        preprocess = _with_split(preprocess, data.n_image_features)
+        preprocess = check_preprocess(preprocess, data.n_image_features)
 
     X, y = data.X, data.y
     _warm_up(device)
@@ -153,17 +154,6 @@ def _warm_up(device):
     X = rng.standard_normal((16, 4))
     GMMFeatureExtractor(2, embedding_dim=2, hidden_dim=4, max_epochs=2, device=device,
                         random_state=0).fit(X, np.repeat([0, 1], 8))
-
-
-def _with_split(preprocess, n_image_features):
-    if not hasattr(preprocess, "transform_modality"):
-        raise TypeError(
-            f"preprocess must be a ModalityTransformer (or offer transform_modality), got "
-            f"{type(preprocess).__name__}."
-        )
-    if getattr(preprocess, "n_image_features", 0) is None:
-        return clone(preprocess).set_params(n_image_features=n_image_features)
-    return preprocess
 
 
 def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess=None):
