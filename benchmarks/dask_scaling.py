@@ -16,7 +16,14 @@ Scenarios:
 (b) embedding ``--rows`` text rows with a fitted pipeline (chunks of 100,000),
     the embeddings left on the workers as a pipeline writing them out would;
 (c) exact top-10 for 1,000 queries on a ``--gallery`` x 128 gallery, in
-    memory against sharded over the two workers (chunks of 500,000 rows).
+    memory against sharded over the two workers (chunks of 500,000 rows);
+    then the same with ``algorithm="faiss"`` (one index in memory against an
+    index per shard), with each one's recall@10 against the exact answer.
+
+The grid search is also run on one worker with two threads: joblib then
+sends it two fits at a time, which take turns in that process (torch's
+global generator is locked, for repeatable fits), against two workers of
+one thread each, which train at the same time.
 """
 
 import argparse
@@ -29,6 +36,7 @@ import numpy as np
 
 K = 10
 DIM = 128
+SHARD = 500_000
 
 
 def peak_rss_mib():
@@ -67,8 +75,8 @@ def text_rows(n_rows):
 
 
 def queries():
-    rng = np.random.default_rng(1)
-    return rng.normal(size=(1000, DIM)).astype(np.float32)
+    """1,000 fresh rows of the gallery's distribution (rows past its end)."""
+    return gallery_shard(10**9, 10**9 + 1000)
 
 
 # -- the in-process baselines, each in a fresh process -------------------------
@@ -88,15 +96,37 @@ def _alone_embed(n_rows):
     return time.perf_counter() - start, peak_rss_mib(), None
 
 
-def _alone_gallery(n_gallery):
+def _alone_gallery(n_gallery, algorithm="brute"):
     from skgcrdp import CrossModalRetriever
 
-    gallery = np.random.default_rng(2).standard_normal((n_gallery, DIM), dtype=np.float32)
-    retriever = CrossModalRetriever(n_neighbors=K).fit_gallery(gallery, modality="text")
+    gallery = gallery_rows(n_gallery)
+    retriever = CrossModalRetriever(n_neighbors=K, algorithm=algorithm)
+    retriever.fit_gallery(gallery, modality="text")
     del gallery
     start = time.perf_counter()
-    retriever.kneighbors(queries(), query_modality="image")
-    return time.perf_counter() - start, peak_rss_mib(), None
+    indices = retriever.kneighbors(queries(), query_modality="image", return_distance=False)
+    return time.perf_counter() - start, peak_rss_mib(), indices
+
+
+def _alone_faiss(n_gallery):
+    return _alone_gallery(n_gallery, "faiss")
+
+
+def gallery_rows(n_gallery):
+    return np.concatenate([gallery_shard(start, min(start + SHARD, n_gallery))
+                           for start in range(0, n_gallery, SHARD)])
+
+
+def gallery_shard(start, stop):
+    """Rows around 1,000 centres, as embeddings cluster (Gaussian noise has no true neighbours)."""
+    centres = np.random.default_rng(2).standard_normal((1000, DIM), dtype=np.float32)
+    rng = np.random.default_rng([3, start])
+    noise = rng.standard_normal((stop - start, DIM), dtype=np.float32)
+    return centres[rng.integers(0, 1000, stop - start)] + noise
+
+
+def recall(found, truth):
+    return np.mean([len(set(f) & set(t)) / K for f, t in zip(found, truth)])
 
 
 def alone(function, argument):
@@ -108,7 +138,8 @@ def alone(function, argument):
 # -- the same on two workers ----------------------------------------------------
 
 
-def on_cluster(scenario, argument, limit_threads=True):
+def on_cluster(scenario, argument, limit_threads=True, n_workers=2, threads_per_worker=1):
+    import dask
     import dask.array as da
     from distributed import Client, LocalCluster
     from joblib import parallel_backend
@@ -117,7 +148,7 @@ def on_cluster(scenario, argument, limit_threads=True):
 
     from distributed import wait
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         # Pay the workers' imports before the clock starts, as a long-lived cluster would.
         client.run(_import_everything)
@@ -135,12 +166,16 @@ def on_cluster(scenario, argument, limit_threads=True):
             wait(embed_modality(pipe, X, "text").persist())
             seconds = time.perf_counter() - start
         else:
-            rows = da.random.default_rng(2).standard_normal((argument, DIM), chunks=(500_000, DIM),
-                                                            dtype=np.float32)
-            retriever = CrossModalRetriever(n_neighbors=K)
+            algorithm = "faiss" if scenario == "faiss" else "brute"
+            # Generated on the workers, shard by shard: the in-process rows, never in the client.
+            rows = da.concatenate([
+                da.from_delayed(dask.delayed(gallery_shard)(start, min(start + SHARD, argument)),
+                                (min(start + SHARD, argument) - start, DIM), dtype=np.float32)
+                for start in range(0, argument, SHARD)])
+            retriever = CrossModalRetriever(n_neighbors=K, algorithm=algorithm)
             retriever.fit_gallery(rows, modality="text")   # returns once the shards are ready
             start = time.perf_counter()
-            retriever.kneighbors(queries(), query_modality="image")
+            scores = retriever.kneighbors(queries(), query_modality="image", return_distance=False)
             seconds = time.perf_counter() - start
         workers = sorted(client.run(peak_rss_mib).values())
     return seconds, workers, scores
@@ -148,34 +183,6 @@ def on_cluster(scenario, argument, limit_threads=True):
 
 def _import_everything():
     import skgcrdp.benchmark  # noqa: F401  (torch, skorch, scikit-learn and the data sets)
-
-
-def _one_fit(seed):
-    from skgcrdp import make_gcrdp_pipeline
-    from skgcrdp.datasets import load_wikipedia
-
-    X, y = load_wikipedia(return_X_y=True)
-    make_gcrdp_pipeline(128, random_state=seed, device="cpu").fit(X, y)
-
-
-def two_fits_submitted_directly():
-    """Two default fits (all of Wikipedia) one after the other on one worker, then at once on two."""
-    from distributed import Client, LocalCluster
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        client.run(_import_everything)
-        first = list(client.scheduler_info()["workers"])[0]
-        start = time.perf_counter()
-        for seed in (0, 1):
-            client.submit(_one_fit, seed, pure=False, workers=[first]).result()
-        sequential = time.perf_counter() - start
-        start = time.perf_counter()
-        workers = list(client.scheduler_info()["workers"])
-        futures = [client.submit(_one_fit, seed, pure=False, workers=[w])
-                   for seed, w in zip((0, 1), workers)]
-        client.gather(futures)
-        return sequential, time.perf_counter() - start
 
 
 def _let_torch_use_every_core():
@@ -200,6 +207,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--gallery", type=int, default=4_000_000)
+    parser.add_argument("--scenarios", default="search,embed,gallery,faiss",
+                        help="comma-separated, from the default")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     print("| scenario | one process (s) | 2 workers (s) | ratio | peak memory, one process (MiB) "
@@ -210,25 +219,39 @@ def main(argv=None):
         (f"(b) embed {args.rows:,} text rows", "embed", args.rows, _alone_embed),
         (f"(c) exact top-{K}, 1,000 queries, {args.gallery:,} x {DIM} gallery", "gallery",
          args.gallery, _alone_gallery),
+        (f"(c) the same with faiss (in memory: one index; on the cluster: one per shard)",
+         "faiss", args.gallery, _alone_faiss),
     ]
+    exact = None
+    chosen = args.scenarios.split(",")
+    if "faiss" in chosen and "gallery" not in chosen:
+        parser.error("the faiss scenario needs the gallery one (its exact answer)")
     for label, scenario, argument, baseline in cases:
-        one_seconds, one_peak, one_scores = alone(baseline, argument)
-        two_seconds, worker_peaks, two_scores = on_cluster(scenario, argument)
+        if scenario not in chosen:
+            continue
+        one_seconds, one_peak, one_result = alone(baseline, argument)
+        two_seconds, worker_peaks, two_result = on_cluster(scenario, argument)
         print(f"| {label} | {one_seconds:.1f} | {two_seconds:.1f} | "
               f"{one_seconds / two_seconds:.2f}x | {one_peak:.0f} | "
               f"{' / '.join(f'{p:.0f}' for p in worker_peaks)} |", flush=True)
-        if one_scores is not None:
-            same = np.array_equal(one_scores, two_scores)
-            print(f"|   same cv_results_ on the cluster: {same} | | | | | |")
-            # One worker is no baseline through joblib: its dask backend then sees
-            # a single slot and runs the fits in this process. Send them directly.
-            sequential, together = two_fits_submitted_directly()
-            print(f"|   two fits with client.submit: one worker after the other / two at once | "
-                  f"{sequential:.1f} | {together:.1f} | {sequential / together:.2f}x | | |",
-                  flush=True)
+        if scenario == "search":
+            print(f"|   same cv_results_ on the cluster: {np.array_equal(one_result, two_result)} "
+                  "| | | | | |")
+            # One worker of one thread is no baseline through joblib: its dask
+            # backend then sees one slot and runs the fits in this process.
+            one_worker, _, _ = on_cluster("search", None, n_workers=1, threads_per_worker=2)
+            print(f"|   (a) one worker of two threads / two workers of one | {one_worker:.1f} | "
+                  f"{two_seconds:.1f} | {one_worker / two_seconds:.2f}x | | |", flush=True)
             free_seconds, _, _ = on_cluster("search", None, limit_threads=False)
             print(f"|   (a) with torch free to use every core on each worker | | "
                   f"{free_seconds:.1f} | {one_seconds / free_seconds:.2f}x | | |", flush=True)
+        elif scenario == "gallery":
+            same = np.array_equal(one_result, two_result)
+            print(f"|   same neighbours on the cluster: {same} | | | | | |", flush=True)
+            exact = one_result
+        elif scenario == "faiss":
+            print(f"|   recall@{K} against the exact search | {recall(one_result, exact):.3f} | "
+                  f"{recall(two_result, exact):.3f} | | | |", flush=True)
 
 
 if __name__ == "__main__":

@@ -50,36 +50,80 @@ def _apply(function, owner, block, dtype):
 
 
 class ShardedGallery:
-    """A gallery kept on the workers as row shards; searched exactly shard by shard.
+    """A gallery kept on the workers as row shards, searched shard by shard.
 
     Each shard is a chunk of a persisted dask array. A search sends the
     queries to every shard once, each shard keeps its own top k (ties keep
     the lower index, as in the in-memory search), and the per-shard results
     are merged by score, then by global index: the same answer as one
     exact search over the whole gallery.
+
+    With ``index_params`` (a dict, possibly empty) each shard also gets a
+    faiss index, built on the worker that holds the shard and kept there;
+    the shards are then searched approximately, each through its own index.
+
+    On a distributed cluster every task on a shard (its search, its index)
+    is pinned to the worker that holds the shard: dask would otherwise be
+    free to copy a shard, or a gigabyte-sized index, to an idle worker.
     """
 
-    def __init__(self, Z):
+    def __init__(self, Z, metric, index_params=None):
+        self.metric = metric
         self.shards = Z.rechunk({1: -1}).persist()
-        _wait(self.shards)
         self.offsets = np.concatenate([[0], np.cumsum(self.shards.chunks[0])[:-1]]).astype(np.intp)
         self.shape = self.shards.shape
         self._blocks = self.shards.to_delayed().ravel().tolist()
+        client = _client()
+        if client is not None:
+            from distributed import futures_of, wait
+
+            futures = {future.key: future for future in futures_of(self.shards)}
+            self._blocks = [futures[block.key] for block in self._blocks]
+            wait(self._blocks)
+        self._indexes = None
+        if index_params is not None:
+            from ._faiss_index import build_index, import_faiss
+
+            import_faiss()   # fail here, with the install hint, rather than on a worker
+            self._indexes = self._on_each_shard(build_index, self._blocks, metric, index_params)
 
     def __len__(self):
         return self.shape[0]
 
-    def top_k(self, queries, k, metric):
+    def _on_each_shard(self, function, shards, *args, offsets=None):
+        """``function(shard, *args[, offset])`` per shard, where the shard lies; not gathered."""
+        import dask
+
+        offsets = [()] * len(shards) if offsets is None else [(o,) for o in offsets]
+        client = _client()
+        if client is None:
+            return dask.persist(*[dask.delayed(function, pure=True)(shard, *args, *offset)
+                                  for shard, offset in zip(shards, offsets)])
+        from distributed import wait
+
+        holders = client.who_has(shards)
+        args = [client.scatter(a, broadcast=True, hash=False) if isinstance(a, np.ndarray) else a
+                for a in args]
+        futures = [client.submit(function, shard, *args, *offset, pure=False,
+                                 workers=list(holders[shard.key]), allow_other_workers=False)
+                   for shard, offset in zip(shards, offsets)]
+        wait(futures)
+        return futures
+
+    def top_k(self, queries, k):
         """Scores and global indices of the ``k`` best gallery rows per query, best first."""
         import dask
 
-        delayed = dask.delayed
-        queries = delayed(queries, pure=True, traverse=False)
-        parts = [
-            delayed(_shard_top_k)(queries, block, k, metric, offset)
-            for block, offset in zip(self._blocks, self.offsets)
-        ]
-        results = dask.compute(*parts)
+        if self._indexes is None:
+            # Cosine galleries hold unit rows, so their search is a dot product.
+            metric = "dot" if self.metric == "cosine" else self.metric
+            parts = self._on_each_shard(_shard_top_k, self._blocks, queries, k, metric,
+                                        offsets=self.offsets)
+        else:
+            parts = self._on_each_shard(_shard_index_top_k, self._indexes, queries, k,
+                                        offsets=self.offsets)
+        client = _client()
+        results = client.gather(parts) if client is not None else dask.compute(*parts)
         scores = np.concatenate([r[0] for r in results], axis=1)
         indices = np.concatenate([r[1] for r in results], axis=1)
         # Score descending, then global index ascending: ties keep the lower index.
@@ -99,21 +143,27 @@ class ShardedGallery:
         return np.asarray(self.shards.compute())
 
 
-def _wait(collection):
-    """Block until a persisted collection is computed on a distributed cluster."""
+def _client():
+    """The distributed client in use, or None (no cluster: dask's local schedulers)."""
     if "distributed" not in sys.modules:
-        return  # the local schedulers compute in persist() itself
-    from distributed import get_client, wait
+        return None
+    from distributed import get_client
 
     try:
-        get_client()
+        return get_client()
     except ValueError:
-        return
-    wait(collection)
+        return None
 
 
-def _shard_top_k(queries, block, k, metric, offset):
+def _shard_top_k(block, queries, k, metric, offset):
     scores, indices = exact_top_k(queries, block, min(k, block.shape[0]), metric)
+    return scores, indices + offset
+
+
+def _shard_index_top_k(index, queries, k, offset):
+    from ._faiss_index import search
+
+    scores, indices = search(index, queries, min(k, index.ntotal))
     return scores, indices + offset
 
 

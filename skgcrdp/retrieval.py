@@ -149,7 +149,10 @@ class CrossModalRetriever(BaseEstimator):
         A dask array stays distributed: its row chunks become shards held by
         the dask workers, every search visits each shard, and the shards'
         top k are merged exactly (see :meth:`gather_gallery` to bring it
-        back into memory, e.g. before saving). Exact search only.
+        back into memory, e.g. before saving). With ``algorithm="faiss"``
+        each shard gets its own faiss index, built and kept on the worker
+        that holds the shard; the search is then approximate within each
+        shard, and the merge is still exact.
 
         Parameters
         ----------
@@ -167,11 +170,6 @@ class CrossModalRetriever(BaseEstimator):
         self._validate_params()
         check_modality(modality)
         sharded = is_dask_array(Z)
-        if sharded and self.algorithm == "faiss":
-            raise ValueError(
-                "A gallery given as a dask array is searched exactly, shard by shard; "
-                "use algorithm='brute', or pass the gallery in memory for faiss."
-            )
         if sharded:
             if Z.ndim != 2 or Z.dtype.kind != "f":
                 raise ValueError(f"Z must be a 2-D float dask array, got {Z.ndim}-D {Z.dtype}.")
@@ -195,8 +193,10 @@ class CrossModalRetriever(BaseEstimator):
             self.indexes_ = {"image": None, "text": None}
         if sharded:
             # Shards are prepared where they lie; a plain function travels, not self.
+            index_params = (self.index_params or {}) if self.algorithm == "faiss" else None
             self.galleries_[modality] = ShardedGallery(
-                Z.map_blocks(prepare_gallery, self.metric, dtype=Z.dtype))
+                Z.map_blocks(prepare_gallery, self.metric, dtype=Z.dtype), self.metric,
+                index_params)
             self.indexes_[modality] = None
         else:
             self.galleries_[modality] = self._prepare(Z)
@@ -208,7 +208,10 @@ class CrossModalRetriever(BaseEstimator):
         """Bring galleries held as dask shards back into this process's memory.
 
         Needed before pickling or :func:`skgcrdp.save`, and when the cluster
-        goes away; searches give the same results before and after.
+        goes away. Exact searches give the same results before and after;
+        with ``algorithm="faiss"`` the shards' indexes give way to one
+        index over the whole gallery, whose approximate answers may differ
+        from theirs.
 
         Returns
         -------
@@ -218,6 +221,7 @@ class CrossModalRetriever(BaseEstimator):
         for modality, gallery in self.galleries_.items():
             if isinstance(gallery, ShardedGallery):
                 self.galleries_[modality] = gallery.gather()
+                self.indexes_[modality] = self._index(self.galleries_[modality])
         return self
 
     def _queries(self, X, query_modality):
@@ -284,8 +288,7 @@ class CrossModalRetriever(BaseEstimator):
         if self.algorithm == "faiss" and index is not None:
             scores, indices = _faiss_index.search(index, queries, k)
         elif isinstance(gallery, ShardedGallery):
-            metric = "dot" if self.metric == "cosine" else self.metric
-            scores, indices = gallery.top_k(queries, k, metric)
+            scores, indices = gallery.top_k(queries, k)
         else:
             step = self.block_size or QUERY_BLOCK
             metric = "dot" if self.metric == "cosine" else self.metric
