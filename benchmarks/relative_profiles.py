@@ -118,7 +118,12 @@ def all_scores(n_image, seed, X_train, y_train, X_test):
     scores["GCRDP + shared-space profiles"] = gcrdp + scores["GCRDP shared-space profiles"]
     scores["GCRDP + bridged profiles"] = gcrdp + scores["GCRDP bridged profiles"]
     scores["GCRDP + bridged + cos profiles"] = gcrdp + scores["GCRDP bridged profiles"] + profiles
-    scores["GCRDP + soft 0.2 profiles"] = gcrdp + scores["relative profiles, soft 0.2 (no training)"]
+    soft = scores["relative profiles, soft 0.2 (no training)"]
+    scores["GCRDP + soft 0.2 profiles"] = gcrdp + soft
+    # A linear branch beside the MLP: the sum of the two methods' cosines.
+    scores["GCRDP + PLS scores"] = gcrdp + scores["PLS"]
+    scores["GCRDP + PLS + soft 0.2 profiles"] = gcrdp + scores["PLS"] + soft
+    scores["PLS + soft 0.2 profiles"] = scores["PLS"] + soft
     return scores
 
 

@@ -56,6 +56,17 @@ VARIANTS = {
     },
     "prototype_weight=1": {"extract__prototype_weight": 1.0},
     "no GMM prototypes": {"extract__prototype_weight": 0.0},
+    # Few pairs per class: a larger class-level share, and what the prototypes add to it.
+    "instance_weight=0.5, prototype_weight=1": {
+        "extract__instance_weight": 0.5, "extract__prototype_weight": 1.0
+    },
+    "instance_weight=0.3": {"extract__instance_weight": 0.3},
+    "instance_weight=0.3, no GMM prototypes": {
+        "extract__instance_weight": 0.3, "extract__prototype_weight": 0.0
+    },
+    "instance_weight=0.3, prototype_weight=1": {
+        "extract__instance_weight": 0.3, "extract__prototype_weight": 1.0
+    },
 }
 
 
