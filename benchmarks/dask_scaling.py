@@ -154,10 +154,10 @@ def on_cluster(scenario, argument, limit_threads=True, n_workers=2, threads_per_
         client.run(_import_everything)
         if not limit_threads:
             client.run(_let_torch_use_every_core)
-        scores = None
+        result = None
         if scenario == "search":
             with parallel_backend("dask"):
-                seconds, scores = grid_search(n_jobs=-1)
+                seconds, result = grid_search(n_jobs=-1)
         elif scenario == "embed":
             pipe = fitted_pipeline()
             X = da.from_array(text_rows(argument), chunks=(100_000, -1)).persist()
@@ -175,10 +175,10 @@ def on_cluster(scenario, argument, limit_threads=True, n_workers=2, threads_per_
             retriever = CrossModalRetriever(n_neighbors=K, algorithm=algorithm)
             retriever.fit_gallery(rows, modality="text")   # returns once the shards are ready
             start = time.perf_counter()
-            scores = retriever.kneighbors(queries(), query_modality="image", return_distance=False)
+            result = retriever.kneighbors(queries(), query_modality="image", return_distance=False)
             seconds = time.perf_counter() - start
         workers = sorted(client.run(peak_rss_mib).values())
-    return seconds, workers, scores
+    return seconds, workers, result
 
 
 def _import_everything():
@@ -219,7 +219,7 @@ def main(argv=None):
         (f"(b) embed {args.rows:,} text rows", "embed", args.rows, _alone_embed),
         (f"(c) exact top-{K}, 1,000 queries, {args.gallery:,} x {DIM} gallery", "gallery",
          args.gallery, _alone_gallery),
-        (f"(c) the same with faiss (in memory: one index; on the cluster: one per shard)",
+        ("(c) the same with faiss (in memory: one index; on the cluster: one per shard)",
          "faiss", args.gallery, _alone_faiss),
     ]
     exact = None
