@@ -108,6 +108,9 @@ class ShardedGallery:
                                  workers=list(holders[shard.key]), allow_other_workers=False)
                    for shard, offset in zip(shards, offsets)]
         wait(futures)
+        for future in futures:
+            if future.status == "error":
+                future.result()   # raises the worker's error here, not at a later search
         return futures
 
     def top_k(self, queries, k):

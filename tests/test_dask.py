@@ -141,6 +141,14 @@ def test_faiss_shards_visiting_every_list_equal_the_exact_search(client):
     assert got[1][0, 0] == 10 and 5000 in got[1][0]
 
 
+def test_bad_index_params_for_shards_fail_at_fit_with_the_workers_message(client):
+    pytest.importorskip("faiss")
+    gallery, _, _ = _gallery_and_queries()
+    retriever = CrossModalRetriever(algorithm="faiss", index_params={"nlists": 8})
+    with pytest.raises(ValueError, match="Unknown index_params"):
+        retriever.fit_gallery(da.from_array(gallery, chunks=(3000, -1)), modality="text")
+
+
 def test_faiss_shards_find_most_true_neighbours(client):
     pytest.importorskip("faiss")
     rng = np.random.default_rng(3)
