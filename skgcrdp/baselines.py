@@ -225,6 +225,11 @@ class RelativeProfileEmbedder(_PairedEmbedder):
         None: profiles of raw cosine similarities. A positive value passes
         each profile through ``softmax(similarity / temperature)`` first,
         which stresses the nearest anchors.
+    max_anchors : int, default=None
+        Keep at most this many training pairs as anchors (drawn at random),
+        which bounds the output width; None keeps them all.
+    random_state : int, RandomState instance or None, default=None
+        Draws the anchors when there are more than ``max_anchors``.
 
     Attributes
     ----------
@@ -259,13 +264,22 @@ class RelativeProfileEmbedder(_PairedEmbedder):
     _parameter_constraints = {
         **_PairedEmbedder._parameter_constraints,
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
+        "max_anchors": [Interval(Integral, 1, None, closed="left"), None],
+        "random_state": ["random_state"],
     }
 
-    def __init__(self, n_image_features=None, temperature=None):
+    def __init__(self, n_image_features=None, temperature=None, max_anchors=None,
+                 random_state=None):
         self.n_image_features = n_image_features
         self.temperature = temperature
+        self.max_anchors = max_anchors
+        self.random_state = random_state
 
     def _fit_views(self, A, B):
+        if self.max_anchors is not None and len(A) > self.max_anchors:
+            rng = check_random_state(self.random_state)
+            keep = np.sort(rng.choice(len(A), self.max_anchors, replace=False))
+            A, B = A[keep], B[keep]
         self.anchors_ = {"image": normalize_rows(A), "text": normalize_rows(B)}
 
     def _embed(self, X, modality):

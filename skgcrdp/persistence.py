@@ -53,6 +53,7 @@ OWN_TYPES = [
     "skgcrdp.baselines.CrossDecompositionEmbedder",
     "skgcrdp.baselines.RandomProjectionEmbedder",
     "skgcrdp.baselines.RelativeProfileEmbedder",
+    "skgcrdp.union.SharedSpaceUnion",
     "skgcrdp.encoders.ImageEncoder",
     "skgcrdp.encoders.SentenceEncoder",
 ]

@@ -13,8 +13,16 @@ from .preprocessing import check_preprocess
 from .retrieval import CrossModalRetriever
 
 
+# Relative profiles beside the learned space: softmax(cosine / 0.2) over the
+# anchors was the best profile on both embedded data sets (docs/user_guide/benchmark.md);
+# 2048 anchors bound the output width on large training sets.
+PROFILE_TEMPERATURE = 0.2
+PROFILE_MAX_ANCHORS = 2048
+_LEARNED_STEPS = ("extract", "align")
+
+
 def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=None,
-                        device="auto", **params):
+                        device="auto", relative_profiles=None, **params):
     """Build the GCRDP pipeline: extractor, aligner and retriever.
 
     Parameters
@@ -31,9 +39,19 @@ def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=
         Passed to both trained stages.
     device : str, default="auto"
         Torch device of both trained stages.
+    relative_profiles : "auto", float or None, default=None
+        Put relative profiles over the training pairs
+        (:class:`~skgcrdp.baselines.RelativeProfileEmbedder`, softmax at
+        temperature 0.2, at most 2048 anchors) beside the learned shared
+        space, in a :class:`~skgcrdp.union.SharedSpaceUnion`: the retrieval
+        score becomes GCRDP's cosine plus ``w`` times the profiles' cosine.
+        A float is ``w``; ``"auto"`` chooses ``w`` from (0, 0.5, 1, 2) by a
+        5-split class-disjoint CV inside the training classes (the fit then
+        takes about 4 times as long). None: the learned space alone.
     **params
         Step parameters in ``Pipeline`` form, e.g. ``extract__max_epochs=20``
-        or ``align__rdp_weight=0.5``.
+        or ``align__rdp_weight=0.5``; with relative profiles they are routed
+        to the learned member for you, and ``profiles__...`` to the profiles.
 
     Returns
     -------
@@ -41,7 +59,10 @@ def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=
         Steps ``"extract"`` (:class:`GMMFeatureExtractor`), ``"align"``
         (:class:`RelativeDistanceAligner`) and ``"retrieve"``
         (:class:`CrossModalRetriever`), after ``"pre"`` when ``preprocess``
-        is given.
+        is given. With ``relative_profiles``, ``"extract"`` and ``"align"``
+        sit in the union's ``"gcrdp"`` member, and the steps are ``"embed"``
+        (the union) and ``"retrieve"``: ``extract__max_epochs`` is then
+        ``embed__gcrdp__extract__max_epochs`` for ``set_params``.
 
     Examples
     --------
@@ -57,12 +78,50 @@ def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=
     if preprocess is not None:
         steps.append(("pre", check_preprocess(preprocess, n_image_features)))
         n_image_features = None
-    steps += [
+    learned = [
         ("extract", GMMFeatureExtractor(n_image_features, random_state=random_state, device=device)),
         ("align", RelativeDistanceAligner(random_state=random_state, device=device)),
-        ("retrieve", CrossModalRetriever()),
     ]
-    return Pipeline(steps).set_params(**params)
+    if relative_profiles is None:
+        steps += [*learned, ("retrieve", CrossModalRetriever())]
+        return Pipeline(steps).set_params(**params)
+    union = _profile_union("gcrdp", Pipeline(learned), n_image_features, relative_profiles,
+                           random_state)
+    steps += [("embed", union), ("retrieve", CrossModalRetriever())]
+    return Pipeline(steps).set_params(**_route_to_union(params))
+
+
+def _profile_union(name, member, n_image_features, weight, random_state):
+    """``member`` (named ``name``) beside relative profiles, in a :class:`SharedSpaceUnion`."""
+    from .baselines import RelativeProfileEmbedder
+    from .union import SharedSpaceUnion
+
+    if weight != "auto" and not (isinstance(weight, (int, float)) and weight >= 0):
+        raise ValueError(
+            f'relative_profiles must be "auto", a weight >= 0 or None, got {weight!r}.'
+        )
+    profiles = RelativeProfileEmbedder(
+        n_image_features, temperature=PROFILE_TEMPERATURE,
+        max_anchors=PROFILE_MAX_ANCHORS, random_state=random_state,
+    )
+    return SharedSpaceUnion(
+        [(name, member), ("profiles", profiles)],
+        weights="auto" if weight == "auto" else {"profiles": float(weight)},
+        random_state=random_state,
+    )
+
+
+def _route_to_union(params):
+    """``extract__x`` becomes ``embed__gcrdp__extract__x``; ``profiles__x``, ``embed__profiles__x``."""
+    routed = {}
+    for key, value in params.items():
+        head = key.split("__", 1)[0]
+        if head in _LEARNED_STEPS:
+            key = f"embed__gcrdp__{key}"
+        elif head == "profiles":
+            key = f"embed__{key}"
+        routed[key] = value
+    return routed
 
 
 def embed_modality(estimator, X, modality):

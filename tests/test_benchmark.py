@@ -249,6 +249,20 @@ def test_small_real_run_on_open_clip_art_puts_gcrdp_above_pls_and_every_method_a
     assert scores["GCRDP"] > scores["PLS"] > scores["CCA"], scores   # 0.2039 > 0.1978 > ...
 
 
+def test_small_real_run_on_open_clip_art_relative_profiles_lift_gcrdp_and_pls_alike():
+    # The union's weight is chosen by inner class-disjoint CV inside the seen
+    # classes; on deep features the profiles earn a say for both methods.
+    results = run_benchmark(
+        "openclipart", shots=[None], n_episodes=1, progress=False,
+        methods=["GCRDP", "GCRDP + profiles", "PLS", "PLS + profiles"],
+        gcrdp_params={"extract__max_epochs": 10, "align__max_epochs": 3},
+    )
+    assert results["error"].isna().all()
+    scores = results.set_index("method")["mean"]
+    assert scores["GCRDP + profiles"] > scores["GCRDP"] + 0.005, scores
+    assert scores["PLS + profiles"] > scores["PLS"] + 0.005, scores
+
+
 def test_preprocessing_goes_in_front_of_every_method_with_the_reduced_widths():
     pca = ModalityTransformer(image=PCA(16))
     results = run_benchmark(

@@ -169,3 +169,17 @@ def test_faiss_shards_find_most_true_neighbours(client):
         pickle.dumps(sharded)
     restored = pickle.loads(pickle.dumps(sharded.gather_gallery()))
     assert restored.indexes_["text"] is not None    # one in-memory index replaces the shards'
+
+
+def test_a_union_with_relative_profiles_embeds_a_dask_array_like_numpy():
+    from skgcrdp.baselines import CrossDecompositionEmbedder, RelativeProfileEmbedder
+    from skgcrdp.datasets import make_multimodal_classification
+    from skgcrdp._dask import is_dask_array
+    from skgcrdp.union import SharedSpaceUnion
+
+    X, y = make_multimodal_classification(n_classes=4, random_state=0)
+    union = SharedSpaceUnion([("pls", CrossDecompositionEmbedder(20)),
+                              ("profiles", RelativeProfileEmbedder(20, temperature=0.2))]).fit(X, y)
+    lazy = union.transform(da.from_array(X, chunks=(60, X.shape[1])))
+    assert is_dask_array(lazy)
+    np.testing.assert_allclose(lazy.compute(), union.transform(X))

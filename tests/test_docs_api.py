@@ -6,6 +6,7 @@ from pathlib import Path
 
 INDEX = Path(__file__).parent.parent / "docs" / "api" / "index.rst"
 MODULES = ["skgcrdp", "skgcrdp.datasets", "skgcrdp.benchmark", "skgcrdp.nn", "skgcrdp.exceptions",
+           "skgcrdp.union",
            "skgcrdp.model_selection", "skgcrdp.baselines", "skgcrdp.metrics", "skgcrdp.encoders"]
 
 

@@ -15,6 +15,7 @@ from skgcrdp.baselines import (
     RandomProjectionEmbedder,
     RelativeProfileEmbedder,
 )
+from skgcrdp.union import SharedSpaceUnion
 
 TINY = dict(max_epochs=2, hidden_dim=8, embedding_dim=4, batch_size=32, device="cpu")
 
@@ -28,6 +29,8 @@ ESTIMATORS = [
     RelativeProfileEmbedder(n_image_features=1, temperature=0.2),
     ModalityTransformer(image=StandardScaler(), n_image_features=1),
     ModalityTransformer(n_image_features=1),
+    SharedSpaceUnion([("cca", CrossDecompositionEmbedder(n_image_features=1, estimator=CCA(n_components=1))),
+                      ("profiles", RelativeProfileEmbedder(n_image_features=1))]),
 ]
 
 

@@ -33,6 +33,7 @@ from skgcrdp.baselines import (  # noqa: E402
 )
 from skgcrdp.metrics import shared_space  # noqa: E402
 from skgcrdp.persistence import FORMAT_VERSION, ModelFileError  # noqa: E402
+from skgcrdp.union import SharedSpaceUnion  # noqa: E402
 
 from .conftest import FAST  # noqa: E402
 
@@ -69,7 +70,10 @@ def test_default_pipeline_gives_identical_embeddings_neighbours_and_scores(fitte
     lambda n: CrossDecompositionEmbedder(n),
     lambda n: RandomProjectionEmbedder(n, n_components=4, random_state=0),
     lambda n: RelativeProfileEmbedder(n, temperature=0.2),
-], ids=["extractor", "aligner", "pls", "random", "profiles"])
+    lambda n: SharedSpaceUnion([("pls", CrossDecompositionEmbedder(n)),
+                                ("profiles", RelativeProfileEmbedder(n, temperature=0.2))],
+                               weights={"profiles": 0.5}),
+], ids=["extractor", "aligner", "pls", "random", "profiles", "union"])
 def test_every_embedder_round_trips(make, synthetic, tmp_path):
     X, y, n_image = synthetic
     model = make(n_image).fit(X, y)

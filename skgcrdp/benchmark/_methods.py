@@ -11,7 +11,7 @@ from typing import Callable
 from sklearn.cross_decomposition import CCA, PLSCanonical
 
 from ..baselines import CrossDecompositionEmbedder, RandomProjectionEmbedder
-from ..pipeline import make_gcrdp_pipeline
+from ..pipeline import _profile_union, make_gcrdp_pipeline
 
 # Width of the linear baselines: the smaller modality caps CCA and PLS, and
 # on Wikipedia (10 text features) 10 is that cap. On Open Clip Art, PLS with
@@ -27,8 +27,9 @@ CCA_PCA_COMPONENTS = 32
 class Method:
     """One compared method.
 
-    ``kind`` is ``"GCRDP"`` (the default pipeline), ``"ablation"`` (the
-    pipeline with a part switched off), ``"baseline"`` or ``"chance"``;
+    ``kind`` is ``"GCRDP"`` (the default pipeline), ``"variant"`` (the
+    pipeline with an option switched on), ``"ablation"`` (the pipeline with a
+    part switched off), ``"baseline"`` or ``"chance"``;
     ``build(context)`` returns an unfitted embedder.
     """
 
@@ -56,7 +57,7 @@ class EpisodeContext:
         return max(1, min(width, self.n_pairs - 1))
 
 
-def _gcrdp(**switches):
+def _gcrdp(relative_profiles=None, **switches):
     def build(ctx):
         params = dict(ctx.gcrdp_params)
         if switches.get("align") == "passthrough":
@@ -64,18 +65,32 @@ def _gcrdp(**switches):
             params = {k: v for k, v in params.items() if not k.startswith("align__")}
         params.update(switches)
         pipeline = make_gcrdp_pipeline(
-            ctx.n_image_features, random_state=ctx.seed, device=ctx.device, **params
+            ctx.n_image_features, random_state=ctx.seed, device=ctx.device,
+            relative_profiles=relative_profiles, **params
         )
         return pipeline[:-1]
 
     return build
 
 
-def _cross_decomposition(estimator, n_pca_components=None):
+def _with_profiles(build_member):
+    """The same union with relative profiles (weight by inner CV) that GCRDP gets, for a baseline."""
     def build(ctx):
+        return _profile_union("baseline", build_member(ctx), ctx.n_image_features, "auto", ctx.seed)
+
+    return build
+
+
+def _cross_decomposition(estimator, n_pca_components=None, inner_folds=False):
+    def build(ctx):
+        width = ctx.linear_width
+        if inner_folds:
+            # Fitted on about half of the classes in the union's inner CV:
+            # with one pair per class that is too few pairs for the full width.
+            width = max(1, min(width, ctx.n_pairs // 2 - 1))
         return CrossDecompositionEmbedder(
             ctx.n_image_features,
-            estimator(n_components=ctx.linear_width, max_iter=1000),
+            estimator(n_components=width, max_iter=1000),
             n_pca_components=n_pca_components,
         )
 
@@ -129,6 +144,25 @@ METHODS = {
             "baseline",
             "two-tower MLP trained by supervised contrastive loss (skorch)",
             _gcrdp(align="passthrough", extract__prototype_weight=0.0, extract__instance_weight=0.0),
+        ),
+        Method(
+            "GCRDP + profiles",
+            "variant",
+            "default pipeline beside relative profiles, weight by inner class-disjoint CV",
+            _gcrdp(relative_profiles="auto"),
+        ),
+        Method(
+            "PLS + profiles",
+            "baseline",
+            "PLS beside the same relative profiles, weight by the same inner CV",
+            _with_profiles(_cross_decomposition(PLSCanonical, inner_folds=True)),
+        ),
+        Method(
+            "SupCon MLP + profiles",
+            "baseline",
+            "SupCon MLP beside the same relative profiles, weight by the same inner CV",
+            _gcrdp(relative_profiles="auto", align="passthrough", extract__prototype_weight=0.0,
+                   extract__instance_weight=0.0),
         ),
         Method(
             "random projection",

@@ -67,8 +67,8 @@ def format_markdown(summary):
     return "\n".join(lines)
 
 
-KIND_COLOURS = {"GCRDP": "tab:red", "ablation": "tab:orange", "baseline": "tab:blue",
-                "chance": "tab:gray"}
+KIND_COLOURS = {"GCRDP": "tab:red", "variant": "tab:purple", "ablation": "tab:orange",
+                "baseline": "tab:blue", "chance": "tab:gray"}
 
 
 def plot_summary(summary, path=None, title=None):

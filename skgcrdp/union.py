@@ -1,0 +1,254 @@
+"""Several shared spaces side by side, weighted, with the weights chosen by class-disjoint CV."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._dask import rows_in_parallel
+from ._data import check_modality
+from .metrics import mean_average_precision, normalize_rows
+from .model_selection import ClassDisjointSplit
+
+
+def _unit_halves(Z):
+    """The image and text halves of a shared-space output, each row of unit length."""
+    half = Z.shape[1] // 2
+    return normalize_rows(Z[:, :half]), normalize_rows(Z[:, half:])
+
+
+def _summed_scores(blocks, weights):
+    """Image-by-text scores ``sum_t w_t cos_t``: the ranking of the weighted union."""
+    return sum(w * (image @ text.T) for (image, text), w in zip(blocks, weights) if w)
+
+
+def _both_directions_map(scores, y):
+    return 0.5 * (mean_average_precision(y, y, scores) + mean_average_precision(y, y, scores.T))
+
+
+class SharedSpaceUnion(TransformerMixin, _BaseComposition):
+    """Put the shared spaces of several embedders side by side, per modality.
+
+    Each transformer maps the same paired ``X = [image | text]`` to its own
+    shared space ``[image half | text half]``. The union L2-normalises every
+    half and multiplies it by the square root of its transformer's weight,
+    then puts the image halves together and the text halves together. The
+    cosine between an image and a text of the union is therefore the
+    weighted sum of the transformers' cosines (divided by the sum of the
+    weights), so the union ranks by a weighted vote of its members while
+    keeping the one-``X`` layout that :class:`~skgcrdp.CrossModalRetriever`
+    and :func:`~skgcrdp.embed_modality` expect.
+
+    With ``weights="auto"`` the first transformer keeps weight 1 and each
+    other transformer's weight is chosen from ``weight_grid`` by an inner
+    class-disjoint cross-validation inside ``fit``: the training classes are
+    split ``cv`` times into classes to fit on and held-out classes to
+    retrieve among, every member is fitted once per split, and the weights
+    with the highest mean cross-modal mAP (both directions) on the held-out
+    classes win. Nothing outside the training data is looked at, so this is
+    legitimate inside an outer few-shot episode.
+
+    Parameters
+    ----------
+    transformer_list : list of (str, estimator) tuples
+        Shared-space embedders (e.g. a GCRDP ``Pipeline`` without its
+        retriever, :class:`~skgcrdp.baselines.RelativeProfileEmbedder`).
+    weights : dict of str to float, "auto" or None, default=None
+        Weight of each transformer; None gives every transformer weight 1;
+        names left out of a dict get 1. A transformer of weight 0 is fitted
+        but left out of the output.
+    weight_grid : tuple of float, default=(0, 0.5, 1, 2)
+        Candidate weights of the non-first transformers for ``"auto"``.
+    cv : int or splitter, default=5
+        Inner splits for ``"auto"``. An int draws that many
+        :class:`~skgcrdp.model_selection.ClassDisjointSplit` splits holding
+        out half of the classes.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the inner splits of an int ``cv``.
+
+    Attributes
+    ----------
+    transformers_ : list of (str, estimator) tuples
+        The members fitted on all of ``X``.
+    weights_ : dict of str to float
+        The weights used by ``transform``.
+    cv_results_ : dict or None
+        For ``"auto"``: ``"weights"`` (one dict per candidate),
+        ``"split_scores"`` of shape (n_candidates, n_splits), ``"mean_score"``
+        and ``"std_score"``. None otherwise.
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    See Also
+    --------
+    sklearn.pipeline.FeatureUnion : The same idea for single-modality features.
+
+    Examples
+    --------
+    >>> from skgcrdp.baselines import RelativeProfileEmbedder, RandomProjectionEmbedder
+    >>> from skgcrdp.datasets import make_multimodal_classification
+    >>> from skgcrdp.union import SharedSpaceUnion
+    >>> X, y = make_multimodal_classification(n_classes=8, random_state=0)
+    >>> union = SharedSpaceUnion(
+    ...     [("chance", RandomProjectionEmbedder(20, random_state=0)),
+    ...      ("profiles", RelativeProfileEmbedder(20))],
+    ...     weights="auto", cv=3, random_state=0).fit(X, y)
+    >>> union.weights_["profiles"] > 0      # the informative member gets a say
+    True
+    """
+
+    _parameter_constraints = {
+        "transformer_list": [list],
+        "weights": [dict, StrOptions({"auto"}), None],
+        "weight_grid": [tuple, list],
+        "cv": [Interval(Integral, 2, None, closed="left"), "cv_object"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, transformer_list, *, weights=None, weight_grid=(0, 0.5, 1, 2), cv=5,
+                 random_state=None):
+        self.transformer_list = transformer_list
+        self.weights = weights
+        self.weight_grid = weight_grid
+        self.cv = cv
+        self.random_state = random_state
+
+    def get_params(self, deep=True):
+        return self._get_params("transformer_list", deep=deep)
+
+    def set_params(self, **params):
+        self._set_params("transformer_list", **params)
+        return self
+
+    def _check_members(self):
+        if not self.transformer_list:
+            raise ValueError("transformer_list is empty; give at least one (name, estimator).")
+        names = [name for name, _ in self.transformer_list]
+        self._validate_names(names)
+        if isinstance(self.weights, dict):
+            unknown = sorted(set(self.weights) - set(names))
+            if unknown:
+                raise ValueError(f"weights name unknown transformers {unknown}; they are {names}.")
+            negative = {k: w for k, w in self.weights.items() if not w >= 0}
+            if negative:
+                raise ValueError(f"weights must be >= 0, got {negative}.")
+        if self.weights == "auto":
+            grid = np.asarray(self.weight_grid, dtype=float)
+            if grid.ndim != 1 or grid.size == 0 or not np.all(grid >= 0):
+                raise ValueError(
+                    f"weight_grid must be a non-empty list of weights >= 0, got {self.weight_grid!r}."
+                )
+        return names
+
+    def _candidates(self, names):
+        """Every weight assignment ``"auto"`` tries: the first member at 1, the others on the grid."""
+        grids = [np.asarray(self.weight_grid, dtype=float)] * (len(names) - 1)
+        mesh = np.meshgrid(*grids, indexing="ij") if grids else []
+        combos = np.stack([m.ravel() for m in mesh], axis=1) if grids else np.empty((1, 0))
+        return [dict(zip(names, [1.0, *map(float, row)])) for row in combos]
+
+    def _inner_splits(self, X, y):
+        if isinstance(self.cv, Integral):
+            splitter = ClassDisjointSplit(self.cv, test_size=0.5, random_state=self.random_state)
+            n_classes = np.unique(y).size
+            if n_classes < 4:
+                raise ValueError(
+                    f'weights="auto" needs at least 4 classes to hold half of them out '
+                    f"(2 to fit, 2 to retrieve among), got {n_classes}; give the weights instead."
+                )
+            return list(splitter.split(X, y))
+        return list(self.cv.split(X, y))
+
+    def _choose_weights(self, X, y, names):
+        candidates = self._candidates(names)
+        splits = self._inner_splits(X, y)
+        scores = np.empty((len(candidates), len(splits)))
+        for j, (fit_rows, val_rows) in enumerate(splits):
+            blocks = [
+                _unit_halves(clone(est).fit(X[fit_rows], y[fit_rows]).transform(X[val_rows]))
+                for _, est in self.transformer_list
+            ]
+            for i, weights in enumerate(candidates):
+                S = _summed_scores(blocks, [weights[n] for n in names])
+                scores[i, j] = _both_directions_map(S, y[val_rows])
+        mean = scores.mean(axis=1)
+        # Ties go to the earliest candidate: the smallest weights of the grid's order.
+        best = int(np.argmax(mean))
+        self.cv_results_ = {
+            "weights": candidates,
+            "split_scores": scores,
+            "mean_score": mean,
+            "std_score": scores.std(axis=1),
+        }
+        return candidates[best]
+
+    def fit(self, X, y):
+        """Fit every member (and, for ``weights="auto"``, choose the weights first).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_features)
+            Paired features, as every member expects them.
+        y : array-like of shape (n_pairs,)
+            Class of each pair.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        names = self._check_members()
+        if y is None:
+            raise ValueError("SharedSpaceUnion requires y to be passed, but the target y is None.")
+        y = column_or_1d(y, warn=True)
+        self.cv_results_ = None
+        if self.weights == "auto":
+            X_array = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
+            weights = self._choose_weights(X_array, y, names)
+        else:
+            weights = {name: 1.0 for name in names}
+            weights.update(self.weights or {})
+        self.weights_ = {name: float(weights[name]) for name in names}
+        self.transformers_ = [(name, clone(est).fit(X, y)) for name, est in self.transformer_list]
+        first = self.transformers_[0][1]
+        for attribute in ("n_features_in_", "feature_names_in_"):
+            if hasattr(first, attribute):
+                setattr(self, attribute, getattr(first, attribute))
+        return self
+
+    def _weighted(self, halves_per_member, side):
+        parts = [
+            np.sqrt(self.weights_[name]) * halves[side]
+            for (name, _), halves in zip(self.transformers_, halves_per_member)
+            if self.weights_[name] > 0
+        ]
+        return np.hstack(parts)
+
+    @rows_in_parallel
+    def transform(self, X):
+        """Embed paired data as ``[image blocks | text blocks]``, weighted unit halves."""
+        check_is_fitted(self)
+        halves = [_unit_halves(est.transform(X)) for _, est in self.transformers_]
+        return np.hstack([self._weighted(halves, 0), self._weighted(halves, 1)])
+
+    @rows_in_parallel
+    def transform_modality(self, X, modality):
+        """Embed features of one modality alone: each member's half, weighted, side by side."""
+        from .pipeline import embed_modality  # the pipeline module builds unions
+
+        check_is_fitted(self)
+        side = 0 if check_modality(modality) == "image" else 1
+        rows = [
+            normalize_rows(np.asarray(embed_modality(est, X, modality)))
+            for _, est in self.transformers_
+        ]
+        halves = [(r, r) for r in rows]
+        return self._weighted(halves, side)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags

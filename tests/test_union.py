@@ -1,0 +1,140 @@
+"""SharedSpaceUnion: weighted side-by-side shared spaces, weights by class-disjoint CV."""
+
+import numpy as np
+import pytest
+
+from skgcrdp import embed_modality, make_gcrdp_pipeline
+from skgcrdp.baselines import (
+    CrossDecompositionEmbedder,
+    RandomProjectionEmbedder,
+    RelativeProfileEmbedder,
+)
+from skgcrdp.datasets import make_multimodal_classification
+from skgcrdp.metrics import normalize_rows
+from skgcrdp.model_selection import ClassDisjointSplit
+from skgcrdp.union import SharedSpaceUnion
+
+FAST = dict(extract__max_epochs=3, align__max_epochs=2, extract__hidden_dim=32,
+            extract__embedding_dim=8, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_multimodal_classification(n_classes=8, n_pairs_per_class=40, random_state=0)
+    return X, y, 20
+
+
+def _cosines(Z):
+    half = Z.shape[1] // 2
+    return normalize_rows(Z[:, :half]) @ normalize_rows(Z[:, half:]).T
+
+
+def _members(n_image):
+    return [("pls", CrossDecompositionEmbedder(n_image)),
+            ("profiles", RelativeProfileEmbedder(n_image, temperature=0.2))]
+
+
+def test_union_cosine_is_the_weighted_sum_of_the_members_cosines(data):
+    X, y, n_image = data
+    union = SharedSpaceUnion(_members(n_image), weights={"profiles": 2.0}).fit(X, y)
+    pls = CrossDecompositionEmbedder(n_image).fit(X, y).transform(X)
+    profiles = RelativeProfileEmbedder(n_image, temperature=0.2).fit(X, y).transform(X)
+    expected = (_cosines(pls) + 2.0 * _cosines(profiles)) / 3.0
+    np.testing.assert_allclose(_cosines(union.transform(X)), expected, atol=1e-10)
+    assert union.weights_ == {"pls": 1.0, "profiles": 2.0}
+    assert union.cv_results_ is None
+
+
+def test_a_member_of_weight_zero_is_left_out_of_the_output(data):
+    X, y, n_image = data
+    union = SharedSpaceUnion(_members(n_image), weights={"profiles": 0}).fit(X, y)
+    pls = CrossDecompositionEmbedder(n_image).fit(X, y).transform(X)
+    assert union.transform(X).shape == pls.shape
+    np.testing.assert_allclose(_cosines(union.transform(X)), _cosines(pls), atol=1e-10)
+
+
+def test_one_modality_alone_equals_its_half_of_the_paired_output(data):
+    X, y, n_image = data
+    union = SharedSpaceUnion(_members(n_image)).fit(X, y)
+    Z = union.transform(X)
+    half = Z.shape[1] // 2
+    np.testing.assert_allclose(union.transform_modality(X[:, :n_image], "image"), Z[:, :half])
+    np.testing.assert_allclose(embed_modality(union, X[:, n_image:], "text"), Z[:, half:])
+
+
+def test_auto_gives_an_unrelated_member_no_say(data):
+    """Independent random projections of the two modalities carry no cross-modal signal."""
+    X, y, n_image = data
+    union = SharedSpaceUnion(
+        [("profiles", RelativeProfileEmbedder(n_image, temperature=0.2)),
+         ("chance", RandomProjectionEmbedder(n_image, n_components=8, random_state=0))],
+        weights="auto", cv=4, random_state=0,
+    ).fit(X, y)
+    assert union.weights_["chance"] == 0.0
+    results = union.cv_results_
+    assert results["split_scores"].shape == (4, 4)
+    best = int(np.argmax(results["mean_score"]))
+    assert results["weights"][best] == union.weights_
+    # The chance member drags the held-out mAP down as its weight grows.
+    assert results["mean_score"][0] > results["mean_score"][-1] + 0.05
+
+
+def test_auto_weights_come_from_held_out_classes_only(data):
+    """The inner CV scores each candidate on classes its members were not fitted on."""
+    X, y, n_image = data
+    cv = ClassDisjointSplit(3, random_state=1)
+    for fit_rows, val_rows in cv.split(X, y):
+        assert not set(y[fit_rows]) & set(y[val_rows])
+    union = SharedSpaceUnion(_members(n_image), weights="auto", cv=cv).fit(X, y)
+    assert union.cv_results_["split_scores"].shape == (4, 3)
+    assert union.weights_["pls"] == 1.0
+    assert union.weights_["profiles"] in (0.0, 0.5, 1.0, 2.0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(weights={"nope": 1.0}), "unknown transformers"),
+    (dict(weights={"profiles": -1.0}), ">= 0"),
+    (dict(weights="auto", weight_grid=()), "weight_grid"),
+])
+def test_bad_weights_are_refused(data, kwargs, message):
+    X, y, n_image = data
+    with pytest.raises(ValueError, match=message):
+        SharedSpaceUnion(_members(n_image), **kwargs).fit(X, y)
+
+
+def test_auto_needs_four_classes(data):
+    X, y, n_image = data
+    keep = y < 3
+    with pytest.raises(ValueError, match="at least 4 classes"):
+        SharedSpaceUnion(_members(n_image), weights="auto").fit(X[keep], y[keep])
+
+
+def test_empty_union_is_refused(data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="empty"):
+        SharedSpaceUnion([]).fit(X, y)
+
+
+def test_pipeline_with_relative_profiles_routes_parameters(data):
+    X, y, n_image = data
+    pipe = make_gcrdp_pipeline(n_image, random_state=0, relative_profiles=0.5, **FAST)
+    assert [name for name, _ in pipe.steps] == ["embed", "retrieve"]
+    assert pipe.get_params()["embed__gcrdp__extract__max_epochs"] == 3
+    pipe.fit(X, y)
+    assert pipe[0].weights_ == {"gcrdp": 1.0, "profiles": 0.5}
+    assert pipe[0].transformers_[0][1]["extract"].n_epochs_ == 3
+    Z = pipe[:-1].transform(X)
+    half = Z.shape[1] // 2
+    np.testing.assert_allclose(embed_modality(pipe, X[:, n_image:], "text"), Z[:, half:])
+    assert 0 < pipe.score(X, y) <= 1
+
+
+def test_pipeline_refuses_a_bad_profile_weight(data):
+    with pytest.raises(ValueError, match="relative_profiles"):
+        make_gcrdp_pipeline(20, relative_profiles="sometimes")
+
+
+def test_profiles_cap_their_anchors(data):
+    X, y, n_image = data
+    Z = RelativeProfileEmbedder(n_image, max_anchors=50, random_state=0).fit(X, y).transform(X)
+    assert Z.shape == (len(X), 100)
