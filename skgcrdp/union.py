@@ -3,7 +3,8 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import TransformerMixin, clone
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted, column_or_1d
@@ -167,8 +168,9 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
         splits = self._inner_splits(X, y)
         scores = np.empty((len(candidates), len(splits)))
         for j, (fit_rows, val_rows) in enumerate(splits):
+            X_fit, X_val = _safe_indexing(X, fit_rows), _safe_indexing(X, val_rows)
             blocks = [
-                _unit_halves(clone(est).fit(X[fit_rows], y[fit_rows]).transform(X[val_rows]))
+                _unit_halves(clone(est).fit(X_fit, y[fit_rows]).transform(X_val))
                 for _, est in self.transformer_list
             ]
             for i, weights in enumerate(candidates):
@@ -206,8 +208,7 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
         y = column_or_1d(y, warn=True)
         self.cv_results_ = None
         if self.weights == "auto":
-            X_array = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
-            weights = self._choose_weights(X_array, y, names)
+            weights = self._choose_weights(X, y, names)
         else:
             weights = {name: 1.0 for name in names}
             weights.update(self.weights or {})

@@ -1,6 +1,7 @@
 """SharedSpaceUnion: weighted side-by-side shared spaces, weights by class-disjoint CV."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skgcrdp import embed_modality, make_gcrdp_pipeline
@@ -138,3 +139,31 @@ def test_profiles_cap_their_anchors(data):
     X, y, n_image = data
     Z = RelativeProfileEmbedder(n_image, max_anchors=50, random_state=0).fit(X, y).transform(X)
     assert Z.shape == (len(X), 100)
+
+
+def test_auto_keeps_the_column_names_that_carry_the_modality_split(data):
+    """A DataFrame with img__/txt__ columns reaches every inner fit with its names."""
+    X, y, n_image = data
+    columns = [f"img__{i}" for i in range(n_image)] + [f"txt__{i}" for i in range(X.shape[1] - n_image)]
+    frame = pd.DataFrame(X, columns=columns)
+    union = SharedSpaceUnion(
+        [("pls", CrossDecompositionEmbedder()), ("profiles", RelativeProfileEmbedder(temperature=0.2))],
+        weights="auto", cv=3, random_state=0,
+    ).fit(frame, y)
+    reference = SharedSpaceUnion(_members(n_image), weights="auto", cv=3, random_state=0).fit(X, y)
+    assert union.weights_ == reference.weights_
+    np.testing.assert_allclose(union.transform(frame), reference.transform(X))
+
+
+def test_pipeline_with_preprocessing_and_relative_profiles(data):
+    from sklearn.decomposition import PCA
+
+    from skgcrdp import ModalityTransformer
+
+    X, y, n_image = data
+    pre = ModalityTransformer(image=PCA(6), text=PCA(6), n_image_features=n_image)
+    pipe = make_gcrdp_pipeline(preprocess=pre, random_state=0, relative_profiles="auto", **FAST)
+    pipe.fit(X, y)
+    assert [name for name, _ in pipe.steps] == ["pre", "embed", "retrieve"]
+    Z = pipe[:-1].transform(X)
+    np.testing.assert_allclose(embed_modality(pipe, X[:, :n_image], "image"), Z[:, : Z.shape[1] // 2])
