@@ -333,3 +333,20 @@ def test_each_ablation_switches_its_part_off_and_changes_the_embedding(synthetic
     for name in ("GCRDP w/o prototypes", "GCRDP w/o alignment", "contrastive encoders"):
         assert np.abs(Z[name] - Z["GCRDP"]).max() > 1e-3, name
     assert np.abs(Z["SupCon MLP"] - Z["contrastive encoders"]).max() > 1e-3
+
+
+def test_profile_rows_wrap_their_method_and_a_param_can_switch_profiles_on_everywhere(synthetic):
+    X, y, n_image = synthetic
+    params = {"extract__max_epochs": 3, "align__max_epochs": 1}
+    context = EpisodeContext(n_image_features=n_image, n_text_features=X.shape[1] - n_image,
+                             n_pairs=len(y), seed=0, device="cpu", gcrdp_params=params)
+    union = METHODS["GCRDP + profiles"].build(context)[0]
+    assert union.weights == "auto" and [n for n, _ in union.transformer_list] == ["gcrdp", "profiles"]
+    pls = METHODS["PLS + profiles"].build(context)
+    assert pls.weights == "auto" and [n for n, _ in pls.transformer_list] == ["baseline", "profiles"]
+    supcon = METHODS["SupCon MLP + profiles"].build(context)[0].transformer_list[0][1]
+    assert supcon["extract"].instance_weight == 0.0 and supcon["align"] == "passthrough"
+    everywhere = EpisodeContext(**{**context.__dict__,
+                                   "gcrdp_params": {**params, "relative_profiles": 0.5}})
+    ablation = METHODS["GCRDP w/o alignment"].build(everywhere).fit(X, y)
+    assert ablation[0].weights_ == {"gcrdp": 1.0, "profiles": 0.5}

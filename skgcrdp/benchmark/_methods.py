@@ -64,9 +64,11 @@ def _gcrdp(relative_profiles=None, **switches):
             # A removed aligner takes no parameters.
             params = {k: v for k, v in params.items() if not k.startswith("align__")}
         params.update(switches)
+        # ``--param relative_profiles=...`` puts profiles beside every GCRDP-family row.
+        profiles = params.pop("relative_profiles", relative_profiles)
         pipeline = make_gcrdp_pipeline(
             ctx.n_image_features, random_state=ctx.seed, device=ctx.device,
-            relative_profiles=relative_profiles, **params
+            relative_profiles=profiles, **params
         )
         return pipeline[:-1]
 
