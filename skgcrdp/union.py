@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._dask import rows_in_parallel
 from ._data import check_modality
-from .metrics import mean_average_precision, normalize_rows
+from .metrics import cross_modal_retrieval_score, normalize_rows
 from .model_selection import ClassDisjointSplit
 
 
@@ -21,13 +21,15 @@ def _unit_halves(Z):
     return normalize_rows(Z[:, :half]), normalize_rows(Z[:, half:])
 
 
-def _summed_scores(blocks, weights):
-    """Image-by-text scores ``sum_t w_t cos_t``: the ranking of the weighted union."""
-    return sum(w * (image @ text.T) for (image, text), w in zip(blocks, weights) if w)
+def _side_by_side(halves_per_member, weights):
+    """``[image blocks | text blocks]``: each member's unit halves times the root of its weight.
 
-
-def _both_directions_map(scores, y):
-    return 0.5 * (mean_average_precision(y, y, scores) + mean_average_precision(y, y, scores.T))
+    Every row of the result has length ``sqrt(sum of weights)``, so its cosine
+    with another row is the weighted mean of the members' cosines. Members of
+    weight 0 are left out.
+    """
+    kept = [(halves, np.sqrt(w)) for halves, w in zip(halves_per_member, weights) if w > 0]
+    return np.hstack([root * halves[side] for side in (0, 1) for halves, root in kept])
 
 
 class SharedSpaceUnion(TransformerMixin, _BaseComposition):
@@ -174,8 +176,8 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
                 for _, est in self.transformer_list
             ]
             for i, weights in enumerate(candidates):
-                S = _summed_scores(blocks, [weights[n] for n in names])
-                scores[i, j] = _both_directions_map(S, y[val_rows])
+                Z = _side_by_side(blocks, [weights[n] for n in names])
+                scores[i, j] = cross_modal_retrieval_score(Z, y[val_rows])
         mean = scores.mean(axis=1)
         # Ties go to the earliest candidate: the smallest weights of the grid's order.
         best = int(np.argmax(mean))
@@ -220,20 +222,15 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
                 setattr(self, attribute, getattr(first, attribute))
         return self
 
-    def _weighted(self, halves_per_member, side):
-        parts = [
-            np.sqrt(self.weights_[name]) * halves[side]
-            for (name, _), halves in zip(self.transformers_, halves_per_member)
-            if self.weights_[name] > 0
-        ]
-        return np.hstack(parts)
+    def _member_weights(self):
+        return [self.weights_[name] for name, _ in self.transformers_]
 
     @rows_in_parallel
     def transform(self, X):
         """Embed paired data as ``[image blocks | text blocks]``, weighted unit halves."""
         check_is_fitted(self)
         halves = [_unit_halves(est.transform(X)) for _, est in self.transformers_]
-        return np.hstack([self._weighted(halves, 0), self._weighted(halves, 1)])
+        return _side_by_side(halves, self._member_weights())
 
     @rows_in_parallel
     def transform_modality(self, X, modality):
@@ -241,13 +238,12 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
         from .pipeline import embed_modality  # the pipeline module builds unions
 
         check_is_fitted(self)
-        side = 0 if check_modality(modality) == "image" else 1
-        rows = [
-            normalize_rows(np.asarray(embed_modality(est, X, modality)))
-            for _, est in self.transformers_
-        ]
-        halves = [(r, r) for r in rows]
-        return self._weighted(halves, side)
+        check_modality(modality)
+        return np.hstack([
+            np.sqrt(w) * normalize_rows(np.asarray(embed_modality(est, X, modality)))
+            for (_, est), w in zip(self.transformers_, self._member_weights())
+            if w > 0
+        ])
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
