@@ -8,9 +8,11 @@ from ._dask import is_dask_array, map_rows
 from ._data import check_modality
 from ._steps import transforming_steps
 from .alignment import RelativeDistanceAligner
+from .baselines import RelativeProfileEmbedder
 from .gmm import GMMFeatureExtractor
 from .preprocessing import check_preprocess
 from .retrieval import CrossModalRetriever
+from .union import SharedSpaceUnion
 
 
 # Relative profiles beside the learned space: softmax(cosine / 0.2) over the
@@ -93,9 +95,6 @@ def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=
 
 def _profile_union(name, member, n_image_features, weight, random_state):
     """``member`` (named ``name``) beside relative profiles, in a :class:`SharedSpaceUnion`."""
-    from .baselines import RelativeProfileEmbedder
-    from .union import SharedSpaceUnion
-
     if weight != "auto" and not (isinstance(weight, (int, float)) and weight >= 0):
         raise ValueError(
             f'relative_profiles must be "auto", a weight >= 0 or None, got {weight!r}.'

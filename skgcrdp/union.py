@@ -1,6 +1,7 @@
 """Several shared spaces side by side, weighted, with the weights chosen by class-disjoint CV."""
 
-from numbers import Integral, Real
+import itertools
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import TransformerMixin, clone
@@ -148,22 +149,21 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
 
     def _candidates(self, names):
         """Every weight assignment ``"auto"`` tries: the first member at 1, the others on the grid."""
-        grids = [np.asarray(self.weight_grid, dtype=float)] * (len(names) - 1)
-        mesh = np.meshgrid(*grids, indexing="ij") if grids else []
-        combos = np.stack([m.ravel() for m in mesh], axis=1) if grids else np.empty((1, 0))
-        return [dict(zip(names, [1.0, *map(float, row)])) for row in combos]
+        grid = [float(w) for w in self.weight_grid]
+        return [dict(zip(names, (1.0, *rest)))
+                for rest in itertools.product(grid, repeat=len(names) - 1)]
 
     def _inner_splits(self, X, y):
-        if isinstance(self.cv, Integral):
-            splitter = ClassDisjointSplit(self.cv, test_size=0.5, random_state=self.random_state)
-            n_classes = np.unique(y).size
-            if n_classes < 4:
-                raise ValueError(
-                    f'weights="auto" needs at least 4 classes to hold half of them out '
-                    f"(2 to fit, 2 to retrieve among), got {n_classes}; give the weights instead."
-                )
-            return list(splitter.split(X, y))
-        return list(self.cv.split(X, y))
+        cv = self.cv
+        if isinstance(cv, Integral):
+            cv = ClassDisjointSplit(cv, test_size=0.5, random_state=self.random_state)
+        try:
+            return list(cv.split(X, y))
+        except ValueError as error:
+            raise ValueError(
+                f'weights="auto" chooses the weights on held-out classes, and cannot here: '
+                f"{error} Give the weights instead."
+            ) from error
 
     def _choose_weights(self, X, y, names):
         candidates = self._candidates(names)

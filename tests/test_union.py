@@ -11,7 +11,7 @@ from skgcrdp.baselines import (
     RelativeProfileEmbedder,
 )
 from skgcrdp.datasets import make_multimodal_classification
-from skgcrdp.metrics import normalize_rows
+from skgcrdp.metrics import mean_average_precision, normalize_rows
 from skgcrdp.model_selection import ClassDisjointSplit
 from skgcrdp.union import SharedSpaceUnion
 
@@ -80,16 +80,24 @@ def test_auto_gives_an_unrelated_member_no_say(data):
     assert results["mean_score"][0] > results["mean_score"][-1] + 0.05
 
 
-def test_auto_weights_come_from_held_out_classes_only(data):
-    """The inner CV scores each candidate on classes its members were not fitted on."""
+def test_auto_scores_each_candidate_on_classes_its_members_were_not_fitted_on(data):
+    """A split's score is the held-out classes' mAP of members fitted on the other classes."""
     X, y, n_image = data
     cv = ClassDisjointSplit(3, random_state=1)
-    for fit_rows, val_rows in cv.split(X, y):
-        assert not set(y[fit_rows]) & set(y[val_rows])
     union = SharedSpaceUnion(_members(n_image), weights="auto", cv=cv).fit(X, y)
-    assert union.cv_results_["split_scores"].shape == (4, 3)
-    assert union.weights_["pls"] == 1.0
-    assert union.weights_["profiles"] in (0.0, 0.5, 1.0, 2.0)
+    results = union.cv_results_
+    assert results["split_scores"].shape == (4, 3)
+    assert [w["pls"] for w in results["weights"]] == [1.0] * 4
+    fit_rows, val_rows = next(cv.split(X, y))
+    assert not set(y[fit_rows]) & set(y[val_rows])
+    pls = CrossDecompositionEmbedder(n_image).fit(X[fit_rows], y[fit_rows])
+    profiles = RelativeProfileEmbedder(n_image, temperature=0.2).fit(X[fit_rows], y[fit_rows])
+    scores = _cosines(pls.transform(X[val_rows])) + 0.5 * _cosines(profiles.transform(X[val_rows]))
+    expected = 0.5 * (mean_average_precision(y[val_rows], y[val_rows], scores)
+                      + mean_average_precision(y[val_rows], y[val_rows], scores.T))
+    candidate = [w["profiles"] for w in results["weights"]].index(0.5)
+    assert results["split_scores"][candidate, 0] == pytest.approx(expected, abs=1e-12)
+    assert union.weights_ == results["weights"][int(np.argmax(results["mean_score"]))]
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -103,10 +111,10 @@ def test_bad_weights_are_refused(data, kwargs, message):
         SharedSpaceUnion(_members(n_image), **kwargs).fit(X, y)
 
 
-def test_auto_needs_four_classes(data):
+def test_auto_says_when_too_few_classes_to_hold_half_out(data):
     X, y, n_image = data
     keep = y < 3
-    with pytest.raises(ValueError, match="at least 4 classes"):
+    with pytest.raises(ValueError, match='weights="auto" .* 1 training classes'):
         SharedSpaceUnion(_members(n_image), weights="auto").fit(X[keep], y[keep])
 
 
