@@ -67,6 +67,9 @@ VARIANTS = {
     "instance_weight=0.3, prototype_weight=1": {
         "extract__instance_weight": 0.3, "extract__prototype_weight": 1.0
     },
+    # Classes too small for a mixture (under 8 pairs, e.g. five-shot): the previous extractor
+    # gave them a one-component "mixture" anyway.
+    "every class a mixture (min_pairs_for_mixture=1)": {"extract__min_pairs_for_mixture": 1},
     # With relative profiles beside the learned space (fixed weight 2, what the union's own
     # inner CV chooses most often): which learned space complements them best?
     "profiles w=2": {"relative_profiles": 2.0},

@@ -25,6 +25,13 @@ def n_components_for(n_samples, n_components_per_class):
     return int(max(1, min(n_components_per_class, n_samples // MIN_SAMPLES_PER_COMPONENT)))
 
 
+def classes_with_mixtures(y, min_pairs):
+    """The classes (and their pair counts) with at least ``min_pairs`` pairs."""
+    classes, counts = np.unique(y, return_counts=True)
+    keep = counts >= min_pairs
+    return classes[keep], counts[keep]
+
+
 class _SinglePair:
     """The "mixture" of a class with a single pair: one component at that pair.
 
@@ -118,11 +125,12 @@ class RefitMixtures(Callback):
     so that the prototypes are targets rather than moving parts of a batch.
     """
 
-    def __init__(self, X_image, X_text, y, interval, **mixture_params):
+    def __init__(self, X_image, X_text, y, interval, min_pairs, **mixture_params):
         self.X_image = X_image
         self.X_text = X_text
         self.y = y
         self.interval = interval
+        self.min_pairs = min_pairs
         self.mixture_params = mixture_params
 
     def initialize(self):
@@ -131,7 +139,7 @@ class RefitMixtures(Callback):
 
     def refit(self, net):
         if self.mixtures_ is None:
-            classes, counts = np.unique(self.y, return_counts=True)
+            classes, counts = classes_with_mixtures(self.y, self.min_pairs)
             self.mixtures_ = {
                 m: ClassMixtures(classes, counts, **self.mixture_params) for m in ("image", "text")
             }
@@ -185,6 +193,13 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
     n_components_per_class : int, default=2
         Mixture components per class and modality (fewer for classes with
         fewer than ``4 * n_components_per_class`` pairs).
+    min_pairs_for_mixture : int, default=8
+        Classes with fewer training pairs get no mixture and no prototypes;
+        their class-level target goes to their samples alone. A mixture of
+        so few pairs has one component, the class mean, which the class's
+        samples already stand for (with 5 pairs per class, dropping it was
+        better by inner class-disjoint CV on both embedded data sets; see
+        docs/user_guide/method.md). 1 gives every class its prototypes.
     covariance_type : {"diag", "spherical"}, default="diag"
         Covariance of each component.
     reg_covar : float, default=1e-3
@@ -282,6 +297,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         **SharedSpaceTransformer._parameter_constraints,
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "n_components_per_class": [Interval(Integral, 1, None, closed="left")],
+        "min_pairs_for_mixture": [Interval(Integral, 1, None, closed="left")],
         "covariance_type": [StrOptions({"diag", "spherical"})],
         "reg_covar": [Interval(Real, 0, None, closed="neither")],
         "refit_interval": [Interval(Integral, 1, None, closed="left")],
@@ -298,6 +314,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         n_hidden_layers=1,
         dropout=0.5,
         n_components_per_class=2,
+        min_pairs_for_mixture=8,
         covariance_type="diag",
         reg_covar=1e-3,
         refit_interval=5,
@@ -320,6 +337,7 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         self.n_hidden_layers = n_hidden_layers
         self.dropout = dropout
         self.n_components_per_class = n_components_per_class
+        self.min_pairs_for_mixture = min_pairs_for_mixture
         self.covariance_type = covariance_type
         self.reg_covar = reg_covar
         self.refit_interval = refit_interval
@@ -366,13 +384,15 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         )
 
     def _callbacks(self, X_image, X_text, y, seed):
-        if self.prototype_weight == 0:
+        with_mixtures, _ = classes_with_mixtures(y, self.min_pairs_for_mixture)
+        if self.prototype_weight == 0 or not len(with_mixtures):
             return []
         refit = RefitMixtures(
             X_image,
             X_text,
             y,
             self.refit_interval,
+            self.min_pairs_for_mixture,
             n_components_per_class=self.n_components_per_class,
             covariance_type=self.covariance_type,
             reg_covar=self.reg_covar,

@@ -76,6 +76,33 @@ def test_without_prototypes_no_mixtures_are_fitted(synthetic):
     assert "refit_mixtures" not in dict(model.net_.callbacks_)
 
 
+def _few_shot(X, y, shots_by_class):
+    keep = np.concatenate([np.flatnonzero(y == c)[:k] for c, k in shots_by_class.items()])
+    return X[keep], y[keep]
+
+
+def test_classes_too_small_for_a_mixture_train_as_without_prototypes(synthetic):
+    X, y, n_image = synthetic
+    X5, y5 = _few_shot(X, y, {c: 5 for c in np.unique(y)})
+    small = GMMFeatureExtractor(n_image, random_state=0, **FAST).fit(X5, y5)
+    plain = GMMFeatureExtractor(n_image, prototype_weight=0.0, random_state=0, **FAST).fit(X5, y5)
+    assert small.image_prototypes_.shape[0] == 0
+    np.testing.assert_allclose(small.transform(X), plain.transform(X))
+    # With the rule off, every class keeps its one-component "mixture", and training changes.
+    every = GMMFeatureExtractor(n_image, min_pairs_for_mixture=1, random_state=0, **FAST).fit(X5, y5)
+    assert every.image_prototypes_.shape[0] == len(np.unique(y))
+    assert not np.allclose(every.transform(X), plain.transform(X), atol=1e-4)
+
+
+def test_only_classes_with_pairs_enough_get_prototypes(synthetic):
+    X, y, n_image = synthetic
+    classes = np.unique(y)
+    Xm, ym = _few_shot(X, y, {c: 8 if c in classes[:2] else 7 for c in classes})
+    model = GMMFeatureExtractor(n_image, n_components_per_class=2, random_state=0, **FAST).fit(Xm, ym)
+    assert sorted(model.prototype_labels_) == [classes[0], classes[0], classes[1], classes[1]]
+    assert np.isfinite(model.transform(Xm)).all()
+
+
 def test_interrupted_fit_is_usable_and_says_so(synthetic, monkeypatch):
     from skorch.callbacks import Callback
 
