@@ -35,8 +35,8 @@ def classes_with_mixtures(y, min_pairs):
 class _SinglePair:
     """The "mixture" of a class with a single pair: one component at that pair.
 
-    EM needs two samples; a one-shot class still gets its prototype, with
-    the regularisation as its variance.
+    EM needs two samples; with ``min_pairs_for_mixture=1`` a one-shot class
+    still gets its prototype, with the regularisation as its variance.
     """
 
     n_components = 1
@@ -169,7 +169,8 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
 
     Two modality encoders (small MLPs) map image and text features into one
     L2-normalised space. Each modality's embeddings are modelled by a
-    Gaussian mixture with a few components per class, refitted every
+    Gaussian mixture with a few components per class (for classes of at
+    least ``min_pairs_for_mixture`` pairs), refitted every
     ``refit_interval`` epochs (warm-started) on the current embeddings. The
     encoders are trained with a multi-positive contrastive loss: every
     anchor's positives are the other samples of its class in both
