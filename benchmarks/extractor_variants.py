@@ -106,25 +106,27 @@ def one_way_distance_loss(student, teacher, temperature):
 
 
 class EncoderRDPLoss(MultiPositiveContrastiveLoss):
-    """The extractor's loss plus ``RDP["weight"]`` times an RDP term of the batch."""
+    """The extractor's loss plus ``rdp_weight`` times an RDP term of the batch."""
+
+    def __init__(self, rdp_kind="symmetric", rdp_weight=0.0, rdp_temperature=0.1, **params):
+        super().__init__(**params)
+        self.rdp_kind = rdp_kind
+        self.rdp_weight = rdp_weight
+        self.rdp_temperature = rdp_temperature
 
     def forward(self, y_pred, y_true):
         loss = super().forward(y_pred, y_true)
         z_image, z_text = y_pred
         if z_image.shape[0] < 3:
             return loss
-        kind, tau = RDP["kind"], RDP["temperature"]
-        if kind == "symmetric":
+        tau = self.rdp_temperature
+        if self.rdp_kind == "symmetric":
             term = relative_distance_loss(z_image, z_text, y_true.long(), temperature=tau)
-        elif kind == "text to image":
+        elif self.rdp_kind == "text to image":
             term = one_way_distance_loss(z_image, z_text, tau)
         else:
             term = one_way_distance_loss(z_text, z_image, tau)
-        return loss + RDP["weight"] * term
-
-
-# The RDP term of the variant being measured (criteria are built by skorch from a class).
-RDP = {"kind": "symmetric", "weight": 0.0, "temperature": 0.1}
+        return loss + self.rdp_weight * term
 
 
 class SampledGMMFeatureExtractor(GMMFeatureExtractor):
@@ -136,11 +138,17 @@ class SampledGMMFeatureExtractor(GMMFeatureExtractor):
 
 
 class EncoderRDPExtractor(GMMFeatureExtractor):
-    """:class:`GMMFeatureExtractor` trained with :class:`EncoderRDPLoss`."""
+    """:class:`GMMFeatureExtractor` trained with :class:`EncoderRDPLoss`.
+
+    The RDP settings (``rdp``, keyword arguments of the loss) are set on the instance: they are
+    not estimator parameters, and the script never clones the extractor.
+    """
+
+    rdp = {}
 
     def _criterion(self):
         _, params = super()._criterion()
-        return EncoderRDPLoss, params
+        return EncoderRDPLoss, {**params, **self.rdp}
 
 
 class SpanProjector(TransformerMixin, BaseEstimator):
@@ -176,8 +184,10 @@ def sampled(**params):
 
 
 def encoder_rdp(kind, weight, temperature=0.1):
-    build = swapped(EncoderRDPExtractor)
-    build.rdp = {"kind": kind, "weight": weight, "temperature": temperature}
+    def build(n_image):
+        extractor = EncoderRDPExtractor(n_image, random_state=0)
+        extractor.rdp = {"rdp_kind": kind, "rdp_weight": weight, "rdp_temperature": temperature}
+        return {"extract": extractor}
     return build
 
 
@@ -203,8 +213,6 @@ VARIANTS = {
 def evaluate(variant, data, shots, n_episodes, inner_splits):
     """Inner-CV scores (fixed fold order) and the mean unseen-class score of one variant."""
     X, y, n_image = data.X, data.y, data.n_image_features
-
-    RDP.update(getattr(variant, "rdp", {"weight": 0.0}))
 
     def fitted(X_fit, y_fit):
         params = variant(n_image) if callable(variant) else variant

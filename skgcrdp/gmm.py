@@ -125,12 +125,13 @@ class RefitMixtures(Callback):
     so that the prototypes are targets rather than moving parts of a batch.
     """
 
-    def __init__(self, X_image, X_text, y, interval, min_pairs, **mixture_params):
+    def __init__(self, X_image, X_text, y, classes, counts, interval, **mixture_params):
         self.X_image = X_image
         self.X_text = X_text
         self.y = y
+        self.classes = classes
+        self.counts = counts
         self.interval = interval
-        self.min_pairs = min_pairs
         self.mixture_params = mixture_params
 
     def initialize(self):
@@ -139,9 +140,9 @@ class RefitMixtures(Callback):
 
     def refit(self, net):
         if self.mixtures_ is None:
-            classes, counts = classes_with_mixtures(self.y, self.min_pairs)
             self.mixtures_ = {
-                m: ClassMixtures(classes, counts, **self.mixture_params) for m in ("image", "text")
+                m: ClassMixtures(self.classes, self.counts, **self.mixture_params)
+                for m in ("image", "text")
             }
         module, device = net.module_, net.device
         for modality, X in (("image", self.X_image), ("text", self.X_text)):
@@ -385,15 +386,16 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         )
 
     def _callbacks(self, X_image, X_text, y, seed):
-        with_mixtures, _ = classes_with_mixtures(y, self.min_pairs_for_mixture)
-        if self.prototype_weight == 0 or not len(with_mixtures):
+        classes, counts = classes_with_mixtures(y, self.min_pairs_for_mixture)
+        if self.prototype_weight == 0 or not len(classes):
             return []
         refit = RefitMixtures(
             X_image,
             X_text,
             y,
+            classes,
+            counts,
             self.refit_interval,
-            self.min_pairs_for_mixture,
             n_components_per_class=self.n_components_per_class,
             covariance_type=self.covariance_type,
             reg_covar=self.reg_covar,
