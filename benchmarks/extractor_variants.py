@@ -48,10 +48,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch.nn import functional as F
 
-from skgcrdp import ModalityTransformer, make_gcrdp_pipeline
+from select_defaults import evaluate  # the same inner and outer folds (benchmarks/ is on the path)
+from skgcrdp import ModalityTransformer
 from skgcrdp.benchmark import load_benchmark_data
 from skgcrdp.gmm import GMMFeatureExtractor
-from skgcrdp.model_selection import ClassDisjointSplit
 from skgcrdp.nn.losses import (
     MultiPositiveContrastiveLoss,
     _off_diagonal,
@@ -210,25 +210,11 @@ VARIANTS = {
 }
 
 
-def evaluate(variant, data, shots, n_episodes, inner_splits):
-    """Inner-CV scores (fixed fold order) and the mean unseen-class score of one variant."""
-    X, y, n_image = data.X, data.y, data.n_image_features
-
-    def fitted(X_fit, y_fit):
-        params = variant(n_image) if callable(variant) else variant
-        params = {**EVERY_CLASS_A_MIXTURE, **params}
-        return make_gcrdp_pipeline(n_image, random_state=0, **params).fit(X_fit, y_fit)
-
-    inner, outer = [], []
-    outer_cv = ClassDisjointSplit(n_episodes, test_size=0.5, n_shots=shots, random_state=0)
-    for episode, (seen, unseen) in enumerate(outer_cv.split(X, y)):
-        Xs, ys = X[seen], y[seen]
-        inner_cv = ClassDisjointSplit(inner_splits, test_size=0.5, n_shots=shots,
-                                      random_state=episode)
-        for fit, val in inner_cv.split(Xs, ys):
-            inner.append(fitted(Xs[fit], ys[fit]).score(Xs[val], ys[val]))
-        outer.append(fitted(Xs, ys).score(X[unseen], y[unseen]))
-    return np.asarray(inner), float(np.mean(outer))
+def with_every_class_a_mixture(variant):
+    """The variant's pipeline parameters on top of ``min_pairs_for_mixture=1``."""
+    def build(n_image):
+        return {**EVERY_CLASS_A_MIXTURE, **(variant(n_image) if callable(variant) else variant)}
+    return build
 
 
 def main(argv):
@@ -252,8 +238,8 @@ def main(argv):
             for variant in names:
                 params = VARIANTS[variant]
                 start = time.perf_counter()
-                inner, outer = evaluate(params, data, None if shots == "all" else int(shots),
-                                        n_episodes, inner_splits)
+                inner, outer = evaluate(with_every_class_a_mixture(params), data, n_episodes,
+                                        None if shots == "all" else int(shots), inner_splits, 0.5)
                 reference = inner if reference is None else reference
                 diff = inner - reference
                 se = diff.std(ddof=1) / np.sqrt(len(diff))

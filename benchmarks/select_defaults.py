@@ -85,8 +85,17 @@ VARIANTS = {
 
 
 def evaluate(params, data, n_episodes, shots, inner_splits, inner_test_size):
-    """Inner-CV scores (one per fold, in a fixed fold order) and unseen-class scores."""
+    """Inner-CV scores (one per fold, in a fixed fold order) and the mean unseen-class score.
+
+    ``params`` are ``make_gcrdp_pipeline`` keywords, or a function of the image width that
+    returns them (for variants that put new estimators in, fresh for every fit).
+    """
     X, y, n_image = data.X, data.y, data.n_image_features
+
+    def fitted(X_fit, y_fit):
+        kwargs = params(n_image) if callable(params) else params
+        return make_gcrdp_pipeline(n_image, random_state=0, **kwargs).fit(X_fit, y_fit)
+
     inner, outer = [], []
     outer_cv = ClassDisjointSplit(n_episodes, test_size=0.5, n_shots=shots, random_state=0)
     for episode, (seen, unseen) in enumerate(outer_cv.split(X, y)):
@@ -94,10 +103,8 @@ def evaluate(params, data, n_episodes, shots, inner_splits, inner_test_size):
         inner_cv = ClassDisjointSplit(inner_splits, test_size=inner_test_size, n_shots=shots,
                                       random_state=episode)
         for fit, val in inner_cv.split(Xs, ys):
-            model = make_gcrdp_pipeline(n_image, random_state=0, **params).fit(Xs[fit], ys[fit])
-            inner.append(model.score(Xs[val], ys[val]))
-        model = make_gcrdp_pipeline(n_image, random_state=0, **params).fit(Xs, ys)
-        outer.append(model.score(X[unseen], y[unseen]))
+            inner.append(fitted(Xs[fit], ys[fit]).score(Xs[val], ys[val]))
+        outer.append(fitted(Xs, ys).score(X[unseen], y[unseen]))
     return np.asarray(inner), np.mean(outer)
 
 

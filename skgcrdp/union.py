@@ -22,15 +22,19 @@ def _unit_halves(Z):
     return normalize_rows(Z[:, :half]), normalize_rows(Z[:, half:])
 
 
-def _side_by_side(halves_per_member, weights):
-    """``[image blocks | text blocks]``: each member's unit halves times the root of its weight.
+def _weighted(blocks, weights):
+    """Unit-row blocks side by side, each times the root of its weight; weight 0 left out.
 
     Every row of the result has length ``sqrt(sum of weights)``, so its cosine
-    with another row is the weighted mean of the members' cosines. Members of
-    weight 0 are left out.
+    with another row is the weighted mean of the blocks' cosines.
     """
-    kept = [(halves, np.sqrt(w)) for halves, w in zip(halves_per_member, weights) if w > 0]
-    return np.hstack([root * halves[side] for side in (0, 1) for halves, root in kept])
+    return np.hstack([np.sqrt(w) * block for block, w in zip(blocks, weights) if w > 0])
+
+
+def _side_by_side(halves_per_member, weights):
+    """``[image blocks | text blocks]`` of the members' unit halves, weighted."""
+    return np.hstack([_weighted([halves[side] for halves in halves_per_member], weights)
+                      for side in (0, 1)])
 
 
 class SharedSpaceUnion(TransformerMixin, _BaseComposition):
@@ -62,8 +66,8 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
         retriever, :class:`~skgcrdp.baselines.RelativeProfileEmbedder`).
     weights : dict of str to float, "auto" or None, default=None
         Weight of each transformer; None gives every transformer weight 1;
-        names left out of a dict get 1. A transformer of weight 0 is fitted
-        but left out of the output.
+        names left out of a dict get 1. A transformer of weight 0 is left
+        out of the output and not fitted on all of ``X``.
     weight_grid : tuple of float, default=(0, 0.5, 1, 2)
         Candidate weights of the non-first transformers for ``"auto"``.
     cv : int or splitter, default=5
@@ -75,8 +79,8 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
 
     Attributes
     ----------
-    transformers_ : list of (str, estimator) tuples
-        The members fitted on all of ``X``.
+    transformers_ : list of (str, estimator or "drop") tuples
+        The members fitted on all of ``X``; ``"drop"`` for a member of weight 0.
     weights_ : dict of str to float
         The weights used by ``transform``.
     cv_results_ : dict or None
@@ -139,6 +143,8 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
             negative = {k: w for k, w in self.weights.items() if not w >= 0}
             if negative:
                 raise ValueError(f"weights must be >= 0, got {negative}.")
+            if all(self.weights.get(name, 1.0) == 0 for name in names):
+                raise ValueError("weights are all 0; give at least one transformer a weight > 0.")
         if self.weights == "auto":
             grid = np.asarray(self.weight_grid, dtype=float)
             if grid.ndim != 1 or grid.size == 0 or not np.all(grid >= 0):
@@ -215,22 +221,27 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
             weights = {name: 1.0 for name in names}
             weights.update(self.weights or {})
         self.weights_ = {name: float(weights[name]) for name in names}
-        self.transformers_ = [(name, clone(est).fit(X, y)) for name, est in self.transformer_list]
-        first = self.transformers_[0][1]
+        self.transformers_ = [
+            (name, clone(est).fit(X, y) if self.weights_[name] > 0 else "drop")
+            for name, est in self.transformer_list
+        ]
+        first = next(est for _, est in self.transformers_ if est != "drop")
         for attribute in ("n_features_in_", "feature_names_in_"):
             if hasattr(first, attribute):
                 setattr(self, attribute, getattr(first, attribute))
         return self
 
-    def _member_weights(self):
-        return [self.weights_[name] for name, _ in self.transformers_]
+    def _kept(self):
+        """The fitted members of weight > 0 and their weights."""
+        kept = [(est, self.weights_[name]) for name, est in self.transformers_ if est != "drop"]
+        return [est for est, _ in kept], [w for _, w in kept]
 
     @rows_in_parallel
     def transform(self, X):
         """Embed paired data as ``[image blocks | text blocks]``, weighted unit halves."""
         check_is_fitted(self)
-        halves = [_unit_halves(est.transform(X)) for _, est in self.transformers_]
-        return _side_by_side(halves, self._member_weights())
+        members, weights = self._kept()
+        return _side_by_side([_unit_halves(est.transform(X)) for est in members], weights)
 
     @rows_in_parallel
     def transform_modality(self, X, modality):
@@ -239,11 +250,11 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
 
         check_is_fitted(self)
         check_modality(modality)
-        return np.hstack([
-            np.sqrt(w) * normalize_rows(np.asarray(embed_modality(est, X, modality)))
-            for (_, est), w in zip(self.transformers_, self._member_weights())
-            if w > 0
-        ])
+        members, weights = self._kept()
+        return _weighted(
+            [normalize_rows(np.asarray(embed_modality(est, X, modality))) for est in members],
+            weights,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -73,7 +73,10 @@ def test_default_pipeline_gives_identical_embeddings_neighbours_and_scores(fitte
     lambda n: SharedSpaceUnion([("pls", CrossDecompositionEmbedder(n)),
                                 ("profiles", RelativeProfileEmbedder(n, temperature=0.2))],
                                weights={"profiles": 0.5}),
-], ids=["extractor", "aligner", "pls", "random", "profiles", "union"])
+    lambda n: SharedSpaceUnion([("random", RandomProjectionEmbedder(n, random_state=0)),
+                                ("profiles", RelativeProfileEmbedder(n, temperature=0.2))],
+                               weights={"random": 0}),
+], ids=["extractor", "aligner", "pls", "random", "profiles", "union", "union with a dropped member"])
 def test_every_embedder_round_trips(make, synthetic, tmp_path):
     X, y, n_image = synthetic
     model = make(n_image).fit(X, y)

@@ -46,12 +46,16 @@ def test_union_cosine_is_the_weighted_sum_of_the_members_cosines(data):
     assert union.cv_results_ is None
 
 
-def test_a_member_of_weight_zero_is_left_out_of_the_output(data):
+def test_a_member_of_weight_zero_is_left_out_and_not_fitted(data):
     X, y, n_image = data
-    union = SharedSpaceUnion(_members(n_image), weights={"profiles": 0}).fit(X, y)
-    pls = CrossDecompositionEmbedder(n_image).fit(X, y).transform(X)
-    assert union.transform(X).shape == pls.shape
-    np.testing.assert_allclose(_cosines(union.transform(X)), _cosines(pls), atol=1e-10)
+    union = SharedSpaceUnion(_members(n_image), weights={"pls": 0}).fit(X, y)
+    assert dict(union.transformers_)["pls"] == "drop"
+    profiles = RelativeProfileEmbedder(n_image, temperature=0.2).fit(X, y).transform(X)
+    assert union.transform(X).shape == profiles.shape
+    np.testing.assert_allclose(_cosines(union.transform(X)), _cosines(profiles), atol=1e-10)
+    np.testing.assert_allclose(union.transform_modality(X[:, :n_image], "image"),
+                               union.transform(X)[:, : profiles.shape[1] // 2])
+    assert union.n_features_in_ == X.shape[1]
 
 
 def test_one_modality_alone_equals_its_half_of_the_paired_output(data):
@@ -103,6 +107,7 @@ def test_auto_scores_each_candidate_on_classes_its_members_were_not_fitted_on(da
 @pytest.mark.parametrize("kwargs, message", [
     (dict(weights={"nope": 1.0}), "unknown transformers"),
     (dict(weights={"profiles": -1.0}), ">= 0"),
+    (dict(weights={"pls": 0, "profiles": 0}), "all 0"),
     (dict(weights="auto", weight_grid=()), "weight_grid"),
 ])
 def test_bad_weights_are_refused(data, kwargs, message):
