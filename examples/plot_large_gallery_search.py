@@ -9,7 +9,7 @@ recall. Here a gallery of 100,000 clustered 64-d embeddings, the shape of a
 GCRDP shared space, is searched by 500 queries. The plot shows faiss's query
 time and recall@10 against the exact answer for several ``nprobe``.
 
-Small configuration (100,000 items); ``benchmarks/retrieval_speed.py`` runs
+Small configuration (100,000 items); ``scripts/retrieval_speed.py`` runs
 the full-size comparison. Without faiss installed, only the exact search runs.
 
 Run by hand: ``python examples/plot_large_gallery_search.py`` (about 20 s on 2 CPU cores).

@@ -1,14 +1,22 @@
-"""skgcrdp: few-shot cross-modal retrieval with GCRDP, the scikit-learn way."""
+"""skgcrdp: few-shot cross-modal retrieval with GCRDP, the scikit-learn way.
 
-from ._data import split_modalities, stack_modalities
+The data flow, one module each: ``preprocessing`` (per-modality front
+stage) -> ``extraction`` (the GMM extractor) -> ``alignment`` (the RDP
+aligner) -> ``retrieval`` (search) -> ``metrics`` (scores); ``pipeline``
+puts the stages together. Around them: ``model_selection``, ``datasets``,
+``persistence``, ``union`` and ``baselines`` (other shared spaces),
+``encoders``, ``benchmark``; ``utils`` holds what the stages share.
+"""
+
 from .alignment import RelativeDistanceAligner
-from .gmm import GMMFeatureExtractor
-from .pipeline import embed_modality, make_gcrdp_pipeline
+from .extraction import GMMFeatureExtractor
 from .persistence import load, save
+from .pipeline import gcrdp_params, make_gcrdp_pipeline
 from .preprocessing import ModalityTransformer
 from .retrieval import CrossModalRetriever
+from .utils import embed_modality, split_modalities, stack_modalities
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"
 
 __all__ = [
     "CrossModalRetriever",
@@ -16,6 +24,7 @@ __all__ = [
     "ModalityTransformer",
     "RelativeDistanceAligner",
     "embed_modality",
+    "gcrdp_params",
     "load",
     "make_gcrdp_pipeline",
     "save",

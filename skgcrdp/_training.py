@@ -11,14 +11,18 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from torch.utils.data import BatchSampler, RandomSampler
 
-from ._dask import worker_threads
+from .exceptions import NonFiniteLossError
+from .utils import resolve_device, worker_threads
 
-
-def resolve_device(device):
-    """Map ``"auto"`` to ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
+__all__ = [
+    "StopOnNonFiniteLoss",
+    "build_net",
+    "draw_seed",
+    "embed_numpy",
+    "module_output_width",
+    "seeded_torch",
+    "worker_torch_threads",
+]
 
 
 def draw_seed(random_state):
@@ -66,10 +70,6 @@ def seeded_torch(seed):
     with _GLOBAL_GENERATOR, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         yield
-
-
-class NonFiniteLossError(FloatingPointError):
-    """Training stopped because the loss became NaN or infinite."""
 
 
 class StopOnNonFiniteLoss(Callback):

@@ -1,11 +1,12 @@
-"""Relative distance preservation (the RDP part of GCRDP)."""
+"""The align step: relative distance preservation, the RDP of GCRDP (:class:`RelativeDistanceAligner`)."""
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval
-
-from ._base import SharedSpaceTransformer
+from ._shared_space import SharedSpaceTransformer
 from .nn import RelativeDistanceLoss
+from .utils._compat import Interval
+
+__all__ = ["RelativeDistanceAligner"]
 
 
 class RelativeDistanceAligner(SharedSpaceTransformer):
@@ -81,7 +82,7 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         Number of image columns of the input.
     classes_ : ndarray of shape (n_classes,)
         Class labels seen during fit.
-    n_output_features_ : int
+    embedding_dim_ : int
         Width of each modality's output.
     n_epochs_ : int
         Epochs trained; fewer than ``max_epochs`` when training was

@@ -16,12 +16,23 @@ from sklearn.cross_decomposition import PLSCanonical
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._dask import rows_in_parallel
-from ._data import check_modality, validate_cross_modal, validate_one_modality
-from .metrics import normalize_rows
+from .utils import (
+    check_modality,
+    normalize_rows,
+    rows_in_parallel,
+    validate_cross_modal,
+    validate_one_modality,
+)
+from .utils._compat import HasMethods, Interval
+
+__all__ = [
+    "CrossDecompositionEmbedder",
+    "RandomProjectionEmbedder",
+    "RelativeProfileEmbedder",
+    "centred_profiles",
+]
 
 
 def centred_profiles(similarity):

@@ -13,7 +13,10 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval
+
+from .utils._compat import Interval
+
+__all__ = ["ImageEncoder", "SentenceEncoder", "load_picture", "square"]
 
 IMAGE_SIZE = 224
 IMAGE_WIDTH = 1280

@@ -1,6 +1,15 @@
-"""Warnings and errors that skgcrdp's training raises."""
+"""Every exception and warning that skgcrdp raises of its own."""
 
-from ._base import InterruptedFitWarning
-from ._training import NonFiniteLossError
+__all__ = ["InterruptedFitWarning", "ModelFileError", "NonFiniteLossError"]
 
-__all__ = ["InterruptedFitWarning", "NonFiniteLossError"]
+
+class InterruptedFitWarning(UserWarning):
+    """Training stopped early (e.g. Ctrl-C); the model is usable but undertrained."""
+
+
+class NonFiniteLossError(FloatingPointError):
+    """Training stopped because the loss became NaN or infinite."""
+
+
+class ModelFileError(ValueError):
+    """A model file that :func:`skgcrdp.load` refuses; nothing from it was built."""

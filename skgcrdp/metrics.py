@@ -19,11 +19,54 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils.validation import check_array, column_or_1d
 
-from ._steps import transforming_steps
+from .utils import SIMILARITIES, normalize_rows, shared_space, similarity_matrix
+
+__all__ = [
+    "RetrievalScorer",
+    "cross_modal_retrieval_score",
+    "embedding_retrieval_score",
+    "make_retrieval_scorer",
+    "map_image_to_text_scorer",
+    "map_scorer",
+    "map_text_to_image_scorer",
+    "mean_average_precision",
+    "ndcg_at_k",
+    "precision_at_k",
+    "recall_at_k",
+    "shared_space",
+]
 
 METRICS = ("map", "precision", "recall", "ndcg")
 DIRECTIONS = ("image_to_text", "text_to_image", "both")
-SIMILARITIES = ("cosine", "dot", "euclidean")
+
+# Names that lived here until 0.1 and moved to skgcrdp.utils in 0.2 (the
+# numeric kernels sit below both search and scoring); old imports warn.
+_MOVED = {"normalize_rows": "normalize_rows", "overflow_safe": "overflow_safe",
+          "similarity": "similarity_matrix"}
+
+
+def __getattr__(name):
+    if name in _MOVED:
+        from . import utils
+
+        new = _MOVED[name]
+        warnings.warn(
+            f"skgcrdp.metrics.{name} moved to skgcrdp.utils.{new} in 0.2; the old name "
+            "will be removed in 0.3.", FutureWarning, stacklevel=2,
+        )
+        return getattr(utils, new)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _similarity_argument(similarity, similarity_metric):
+    """``similarity``, or the deprecated ``similarity_metric`` where a caller still gives it."""
+    if similarity_metric is None:
+        return similarity
+    warnings.warn(
+        "similarity_metric= was renamed similarity= in 0.2 and will be removed in 0.3.",
+        FutureWarning, stacklevel=3,
+    )
+    return similarity_metric
 
 # Elements per block of (queries x gallery) working arrays: about 4 M, i.e. a
 # few tens of MB for the handful of arrays a block needs.
@@ -275,72 +318,9 @@ def ndcg_at_k(y_query, y_gallery, scores, *, k, block_size=None):
     return _score_matrix_metric("ndcg", y_query, y_gallery, scores, _check_k(k, False), block_size)
 
 
-# Largest absolute value whose squares summed over a few thousand dimensions
-# stay finite: in float32 (max 3.4e38) and in float64 (max 1.8e308).
-_SAFE_MAGNITUDE = {np.dtype(np.float32): 1e17, np.dtype(np.float64): 1e150}
-
-
-def overflow_safe(Z):
-    """``Z``, in float64 if its products would overflow float32; an error if even float64 would.
-
-    Dot products and squared distances of embeddings with huge values
-    overflow to infinity, and ``inf - inf`` ranks as NaN: a silent wrong
-    answer. Cosine similarity needs no such care (rows are rescaled first).
-    """
-    Z = np.asarray(Z)
-    if Z.size == 0 or Z.dtype not in _SAFE_MAGNITUDE:
-        return Z
-    largest = float(np.abs(Z).max())
-    if largest <= _SAFE_MAGNITUDE[Z.dtype]:
-        return Z
-    if largest <= _SAFE_MAGNITUDE[np.dtype(np.float64)]:
-        return Z.astype(np.float64)
-    raise ValueError(
-        f"Embeddings hold values up to {largest:.3g}: their dot products and squared "
-        "distances overflow even in float64. Rescale them, or use the cosine metric."
-    )
-
-
-def similarity(Q, G, metric="cosine", out=None):
-    """Similarity of each row of ``Q`` to each row of ``G`` (higher is closer).
-
-    ``"cosine"``: cosine similarity (zero rows score 0); ``"dot"``: dot
-    product; ``"euclidean"``: minus the squared Euclidean distance. Values
-    large enough to overflow float32 products are computed in float64.
-    ``out``, an array of shape ``(len(Q), len(G))``, receives the result
-    instead of a new one (the tiled search reuses one buffer).
-    """
-    if metric not in SIMILARITIES:
-        raise ValueError(f"metric must be one of {SIMILARITIES}, got {metric!r}.")
-    if metric == "cosine":
-        Q, G = normalize_rows(Q), normalize_rows(G)
-    else:
-        Q, G = overflow_safe(Q), overflow_safe(G)
-    S = np.matmul(Q, G.T, out=out)
-    if metric == "euclidean":
-        S *= 2.0
-        S -= (Q * Q).sum(axis=1)[:, None]
-        S -= (G * G).sum(axis=1)[None, :]
-    return S
-
-
-def normalize_rows(Z):
-    """Scale rows to unit L2 norm; all-zero rows stay zero.
-
-    Each row is first divided by its largest absolute value, so that the
-    norm of a row of huge values (say 1e30 in float32) does not overflow to
-    infinity and turn the row into zeros.
-    """
-    Z = np.asarray(Z)
-    largest = np.abs(Z).max(axis=1, keepdims=True) if Z.size else np.ones((Z.shape[0], 1))
-    Z = Z / np.where(largest > 0, largest, 1.0).astype(Z.dtype)
-    norms = np.linalg.norm(Z, axis=1, keepdims=True)
-    return Z / np.where(norms > 0, norms, 1.0).astype(Z.dtype)
-
-
 def embedding_retrieval_score(
     Z_query, Z_gallery, y_query, y_gallery, *, metric="map", k=None,
-    similarity_metric="cosine", block_size=None,
+    similarity="cosine", block_size=None, similarity_metric=None,
 ):
     """A retrieval metric of query embeddings against gallery embeddings.
 
@@ -355,9 +335,12 @@ def embedding_retrieval_score(
     metric : {"map", "precision", "recall", "ndcg"}, default="map"
     k : int, default=None
         Cut-off; required for all but ``"map"``.
-    similarity_metric : {"cosine", "dot", "euclidean"}, default="cosine"
+    similarity : {"cosine", "dot", "euclidean"}, default="cosine"
+        How closeness of a query and a gallery item is measured.
     block_size : int, default=None
         Queries per block.
+    similarity_metric : {"cosine", "dot", "euclidean"}, default=None
+        Deprecated old name of ``similarity``; removed in 0.3.
 
     Returns
     -------
@@ -371,8 +354,11 @@ def embedding_retrieval_score(
     >>> embedding_retrieval_score(Z, Z, [0, 1], [0, 1])
     1.0
     """
+    similarity = _similarity_argument(similarity, similarity_metric)
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
+    if similarity not in SIMILARITIES:
+        raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}.")
     k = _check_k(k, allow_none=metric == "map")
     Z_query = check_array(Z_query, dtype=[np.float64, np.float32], input_name="Z_query")
     Z_gallery = check_array(Z_gallery, dtype=[np.float64, np.float32], input_name="Z_gallery")
@@ -384,13 +370,13 @@ def embedding_retrieval_score(
     y_query, y_gallery = column_or_1d(y_query), column_or_1d(y_gallery)
     if y_query.shape[0] != Z_query.shape[0] or y_gallery.shape[0] != Z_gallery.shape[0]:
         raise ValueError("Labels and embeddings must have the same number of rows.")
-    if similarity_metric == "cosine":
+    if similarity == "cosine":
         Z_query, Z_gallery = normalize_rows(Z_query), normalize_rows(Z_gallery)
-        similarity_metric = "dot"
+        similarity = "dot"
     step = _block_rows(Z_gallery.shape[0], block_size)
     blocks = (
         (
-            similarity(Z_query[i : i + step], Z_gallery, similarity_metric),
+            similarity_matrix(Z_query[i : i + step], Z_gallery, similarity),
             y_query[i : i + step],
         )
         for i in range(0, Z_query.shape[0], step)
@@ -399,8 +385,8 @@ def embedding_retrieval_score(
 
 
 def cross_modal_retrieval_score(
-    Z, y, *, metric="map", k=None, direction="both", similarity_metric="cosine",
-    block_size=None,
+    Z, y, *, metric="map", k=None, direction="both", similarity="cosine",
+    block_size=None, similarity_metric=None,
 ):
     """Score retrieval between the two halves of a paired shared-space embedding.
 
@@ -418,8 +404,11 @@ def cross_modal_retrieval_score(
         Cut-off; required for all but ``"map"``.
     direction : {"image_to_text", "text_to_image", "both"}, default="both"
         ``"both"`` is the mean of the two directions.
-    similarity_metric : {"cosine", "dot", "euclidean"}, default="cosine"
+    similarity : {"cosine", "dot", "euclidean"}, default="cosine"
+        How closeness of a query and a gallery item is measured.
     block_size : int, default=None
+    similarity_metric : {"cosine", "dot", "euclidean"}, default=None
+        Deprecated old name of ``similarity``; removed in 0.3.
 
     Returns
     -------
@@ -433,6 +422,7 @@ def cross_modal_retrieval_score(
     >>> cross_modal_retrieval_score(Z, [0, 1])
     1.0
     """
+    similarity = _similarity_argument(similarity, similarity_metric)
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}.")
     Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
@@ -450,22 +440,10 @@ def cross_modal_retrieval_score(
     return float(np.mean([
         embedding_retrieval_score(
             halves[q], halves[g], y, y, metric=metric, k=k,
-            similarity_metric=similarity_metric, block_size=block_size,
+            similarity=similarity, block_size=block_size,
         )
         for q, g in (pairs[c] for c in chosen)
     ]))
-
-
-def shared_space(estimator, X):
-    """Embed paired ``X`` with a fitted estimator up to the shared space.
-
-    A Pipeline is run through every step that transforms; a final retriever
-    (anything without ``transform``) receives the embedding as it is.
-    """
-    Z = X
-    for _, step in transforming_steps(estimator):
-        Z = step.transform(Z)
-    return Z
 
 
 class RetrievalScorer:
@@ -476,7 +454,7 @@ class RetrievalScorer:
     :func:`make_retrieval_scorer`.
     """
 
-    def __init__(self, metric="map", k=None, direction="both", similarity_metric="cosine"):
+    def __init__(self, metric="map", k=None, direction="both", similarity="cosine"):
         if metric not in METRICS:
             raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
         if direction not in DIRECTIONS:
@@ -484,12 +462,14 @@ class RetrievalScorer:
         self.metric = metric
         self.k = _check_k(k, allow_none=metric == "map")
         self.direction = direction
-        self.similarity_metric = similarity_metric
+        if similarity not in SIMILARITIES:
+            raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}.")
+        self.similarity = similarity
 
     def __call__(self, estimator, X, y):
         return cross_modal_retrieval_score(
             shared_space(estimator, X), y, metric=self.metric, k=self.k,
-            direction=self.direction, similarity_metric=self.similarity_metric,
+            direction=self.direction, similarity=self.similarity,
         )
 
     def __repr__(self):
@@ -497,7 +477,8 @@ class RetrievalScorer:
         return f"make_retrieval_scorer({self.metric!r}{k}, direction={self.direction!r})"
 
 
-def make_retrieval_scorer(metric="map", *, k=None, direction="both", similarity_metric="cosine"):
+def make_retrieval_scorer(metric="map", *, k=None, direction="both", similarity="cosine",
+                          similarity_metric=None):
     """Make a retrieval scorer usable as ``scoring=`` in any sklearn search.
 
     Parameters
@@ -506,7 +487,10 @@ def make_retrieval_scorer(metric="map", *, k=None, direction="both", similarity_
     k : int, default=None
         Cut-off; required for all but ``"map"``.
     direction : {"image_to_text", "text_to_image", "both"}, default="both"
-    similarity_metric : {"cosine", "dot", "euclidean"}, default="cosine"
+    similarity : {"cosine", "dot", "euclidean"}, default="cosine"
+        How closeness of a query and a gallery item is measured.
+    similarity_metric : {"cosine", "dot", "euclidean"}, default=None
+        Deprecated old name of ``similarity``; removed in 0.3.
 
     Returns
     -------
@@ -518,7 +502,8 @@ def make_retrieval_scorer(metric="map", *, k=None, direction="both", similarity_
     >>> make_retrieval_scorer("ndcg", k=10)
     make_retrieval_scorer('ndcg', k=10, direction='both')
     """
-    return RetrievalScorer(metric, k, direction, similarity_metric)
+    similarity = _similarity_argument(similarity, similarity_metric)
+    return RetrievalScorer(metric, k, direction, similarity)
 
 
 #: Mean of image->text and text->image mAP@all, for ``scoring=``.

@@ -7,6 +7,8 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import column_or_1d
 
+__all__ = ["ClassDisjointSplit"]
+
 
 class ClassDisjointSplit(BaseCrossValidator):
     """Random splits whose test classes never appear in training.

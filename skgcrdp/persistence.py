@@ -19,7 +19,12 @@ version, a member whose checksum does not match, a type nobody trusted (it
 names it), and weights whose names or shapes do not fit the network the
 saved parameters describe. Networks are rebuilt from the saved parameters
 and loaded on the CPU, or on ``device``; a model saved on a GPU loads on a
-CPU-only machine. Faiss indexes are rebuilt from the stored gallery.
+CPU-only machine. Search indexes are written as their gallery rows and
+rebuilt from them (no faiss bytes are ever read).
+
+What has a trained network says so through a small protocol
+(``__skgcrdp_weights__`` and ``__skgcrdp_set_weights__``, as scikit-learn's
+tools read ``__sklearn_tags__``), so this module special-cases no estimator.
 
 A loaded model transforms, retrieves and scores exactly as the saved one;
 its optimiser state and training history are not kept, so ``fit`` trains
@@ -32,21 +37,25 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import SharedSpaceTransformer
-from ._training import resolve_device
+from .exceptions import ModelFileError
+from .utils import resolve_device
+
+__all__ = ["ModelFileError", "load", "save"]
 
 FORMAT = "skgcrdp-model"
-FORMAT_VERSION = (1, 0)
+# 1.1: search indexes are stored as their gallery rows (ExactIndex, FaissIndex);
+# 1.0 files (galleries_ dicts, the network key in _saved_network) still load.
+FORMAT_VERSION = (1, 1)
 EXTRA = 'pip install -e ".[safe]"'
 MANIFEST = "manifest.json"
 MODEL = "model.skops"
 
 # The library's own types: trusted by default, as scikit-learn's are by skops.
 OWN_TYPES = [
-    "skgcrdp.gmm.GMMFeatureExtractor",
+    "skgcrdp.extraction.GMMFeatureExtractor",
+    "skgcrdp.gmm.GMMFeatureExtractor",   # its 0.1 path, in files written then
     "skgcrdp.alignment.RelativeDistanceAligner",
     "skgcrdp.retrieval.CrossModalRetriever",
     "skgcrdp.preprocessing.ModalityTransformer",
@@ -56,11 +65,9 @@ OWN_TYPES = [
     "skgcrdp.union.SharedSpaceUnion",
     "skgcrdp.encoders.ImageEncoder",
     "skgcrdp.encoders.SentenceEncoder",
+    "skgcrdp._search._exact.ExactIndex",
+    "skgcrdp._search._faiss.FaissIndex",
 ]
-
-
-class ModelFileError(ValueError):
-    """A model file that :func:`load` refuses; nothing from it was built."""
 
 
 def _require():
@@ -92,25 +99,24 @@ def _objects(obj, seen=None):
 
 
 @contextmanager
-def _without_runtime_state(estimator):
-    """Detach networks and faiss indexes while the rest is written; put them back after."""
-    detached = []
+def _networks_detached(estimator):
+    """Swap each trained network for the key of its weights while the rest is written.
+
+    Yields ``[(key, weights, device)]``; the networks are put back afterwards.
+    """
+    detached, networks = [], []
     try:
-        for i, obj in enumerate(_objects(estimator)):
-            if isinstance(obj, SharedSpaceTransformer) and hasattr(obj, "net_"):
-                detached.append((obj, "net_", obj.net_))
-                obj.net_ = None
-                obj._saved_network = f"net{i}"
-            if getattr(obj, "indexes_", None) and any(v is not None for v in obj.indexes_.values()):
-                detached.append((obj, "indexes_", obj.indexes_))
-                obj.indexes_ = {m: None for m in obj.indexes_}
-                obj._rebuild_indexes = True
-        yield [(obj, value) for obj, name, value in detached if name == "net_"]
+        for obj in _objects(estimator):
+            if hasattr(obj, "__skgcrdp_weights__") and hasattr(obj, "net_"):
+                key = f"net{len(networks)}"
+                weights, device = obj.__skgcrdp_weights__()
+                networks.append((key, weights, device, type(obj)))
+                detached.append((obj, obj.net_))
+                obj.net_ = key
+        yield networks
     finally:
-        for obj, name, value in detached:
-            setattr(obj, name, value)
-            obj.__dict__.pop("_saved_network", None)
-            obj.__dict__.pop("_rebuild_indexes", None)
+        for obj, net in detached:
+            obj.net_ = net
 
 
 def save(estimator, path):
@@ -152,14 +158,12 @@ def save(estimator, path):
     check_is_fitted(estimator)
     path = Path(path)
     members, networks = {}, {}
-    with _without_runtime_state(estimator) as nets:
-        for obj, net in nets:
-            state = {k: v.detach().cpu().numpy() for k, v in net.module_.state_dict().items()}
-            key = obj._saved_network
+    with _networks_detached(estimator) as detached:
+        for key, state, device, cls in detached:
             members[f"weights/{key}.safetensors"] = tensors_to_bytes(state)
             networks[key] = {
-                "class": f"{type(obj).__module__}.{type(obj).__name__}",
-                "device": str(net.device),
+                "class": f"{cls.__module__}.{cls.__name__}",
+                "device": device,
                 "shapes": {k: list(v.shape) for k, v in state.items()},
             }
         members[MODEL] = sio.dumps(estimator)
@@ -290,33 +294,20 @@ def _read_checked(path):
 
 
 def _restore_runtime_state(estimator, members, manifest, device, path):
-    import torch
     from safetensors.numpy import load as tensors_from_bytes
 
     for obj in _objects(estimator):
-        key = obj.__dict__.pop("_saved_network", None)
-        if key is not None:
-            info = manifest["networks"].get(key)
-            if info is None:
-                raise ModelFileError(f"{path}: no weights are listed for network {key!r}.")
-            state = tensors_from_bytes(members[f"weights/{key}.safetensors"])
-            target = _device(device, info["device"])
-            n_image = obj.n_image_features_
-            obj.net_ = obj._new_net(n_image, obj.n_features_in_ - n_image, seed=0, device=target,
-                                    callbacks=[], n_samples=1).initialize()
-            expected = {k: tuple(v.shape) for k, v in obj.net_.module_.state_dict().items()}
-            found = {k: tuple(v.shape) for k, v in state.items()}
-            if expected != found:
-                wrong = sorted(k for k in set(expected) | set(found) if expected.get(k) != found.get(k))
-                raise ModelFileError(
-                    f"{path}: the weights of {type(obj).__name__} do not fit the network its "
-                    f"saved parameters describe ({wrong[:3]}: expected "
-                    f"{[expected.get(k) for k in wrong[:3]]}, found {[found.get(k) for k in wrong[:3]]})."
-                )
-            obj.net_.module_.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
-            obj.net_.module_.eval()
-        if obj.__dict__.pop("_rebuild_indexes", False):
-            obj.indexes_ = {m: obj._index(g) for m, g in obj.galleries_.items()}
+        key = getattr(obj, "net_", None)
+        if not (hasattr(obj, "__skgcrdp_set_weights__") and isinstance(key, str)):
+            continue
+        info = manifest["networks"].get(key)
+        if info is None:
+            raise ModelFileError(f"{path}: no weights are listed for network {key!r}.")
+        state = tensors_from_bytes(members[f"weights/{key}.safetensors"])
+        try:
+            obj.__skgcrdp_set_weights__(state, _device(device, info["device"]))
+        except ValueError as exc:
+            raise ModelFileError(f"{path}: {exc}.") from None
 
 
 def _device(requested, saved):

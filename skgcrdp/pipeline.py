@@ -1,26 +1,19 @@
-"""The GCRDP pipeline and one-modality embedding with a fitted pipeline."""
-
-import functools
+"""The GCRDP pipeline: :func:`make_gcrdp_pipeline`, and :func:`gcrdp_params` to address its stages."""
 
 from sklearn.pipeline import Pipeline
 
-from ._dask import is_dask_array, map_rows
-from ._data import check_modality
-from ._steps import transforming_steps
 from .alignment import RelativeDistanceAligner
-from .baselines import RelativeProfileEmbedder
-from .gmm import GMMFeatureExtractor
-from .preprocessing import check_preprocess
+from .extraction import GMMFeatureExtractor
 from .retrieval import CrossModalRetriever
-from .union import SharedSpaceUnion
+from .union import SharedSpaceUnion, check_profile_weight, make_profile_union
+from .utils import check_preprocess, embed_modality
 
+__all__ = ["embed_modality", "gcrdp_params", "make_gcrdp_pipeline"]
 
-# Relative profiles beside the learned space: softmax(cosine / 0.2) over the
-# anchors was the best profile on both embedded data sets (docs/user_guide/benchmark.md);
-# 2048 anchors bound the output width on large training sets.
-PROFILE_TEMPERATURE = 0.2
-PROFILE_MAX_ANCHORS = 2048
+# Step names in the short form that gcrdp_params routes: the learned stages
+# and the profiles of a union.
 _LEARNED_STEPS = ("extract", "align")
+_PROFILE_STEP = "profiles"
 
 
 def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=None,
@@ -47,13 +40,14 @@ def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=
         temperature 0.2, at most 2048 anchors) beside the learned shared
         space, in a :class:`~skgcrdp.union.SharedSpaceUnion`: the retrieval
         score becomes GCRDP's cosine plus ``w`` times the profiles' cosine.
-        A float is ``w``; ``"auto"`` chooses ``w`` from (0, 0.5, 1, 2) by a
-        5-split class-disjoint CV inside the training classes (the fit then
-        takes about 4 times as long). None: the learned space alone.
+        A finite float >= 0 is ``w``; ``"auto"`` chooses ``w`` from
+        (0, 0.5, 1, 2) by a 5-split class-disjoint CV inside the training
+        classes (the fit then takes about 4 times as long). None: the learned
+        space alone.
     **params
-        Step parameters in ``Pipeline`` form, e.g. ``extract__max_epochs=20``
-        or ``align__rdp_weight=0.5``; with relative profiles they are routed
-        to the learned member for you, and ``profiles__...`` to the profiles.
+        Step parameters in their short form, e.g. ``extract__max_epochs=20``
+        or ``align__rdp_weight=0.5`` (and ``profiles__...`` for the
+        profiles); see :func:`gcrdp_params`.
 
     Returns
     -------
@@ -63,8 +57,12 @@ def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=
         (:class:`CrossModalRetriever`), after ``"pre"`` when ``preprocess``
         is given. With ``relative_profiles``, ``"extract"`` and ``"align"``
         sit in the union's ``"gcrdp"`` member, and the steps are ``"embed"``
-        (the union) and ``"retrieve"``: ``extract__max_epochs`` is then
-        ``embed__gcrdp__extract__max_epochs`` for ``set_params``.
+        (the union) and ``"retrieve"``; :func:`gcrdp_params` turns the short
+        names (``extract__max_epochs``) into the full ones for either shape.
+
+    See Also
+    --------
+    gcrdp_params : Address the GCRDP stages whatever the flags.
 
     Examples
     --------
@@ -87,89 +85,58 @@ def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=
     if relative_profiles is None:
         steps += [*learned, ("retrieve", CrossModalRetriever())]
         return Pipeline(steps).set_params(**params)
-    union = _profile_union("gcrdp", Pipeline(learned), n_image_features, relative_profiles,
-                           random_state)
+    check_profile_weight(relative_profiles, "relative_profiles")
+    union = make_profile_union("gcrdp", Pipeline(learned), n_image_features,
+                               weight=relative_profiles, random_state=random_state)
     steps += [("embed", union), ("retrieve", CrossModalRetriever())]
-    return Pipeline(steps).set_params(**_route_to_union(params))
+    pipeline = Pipeline(steps)
+    return pipeline.set_params(**gcrdp_params(pipeline, params))
 
 
-def _profile_union(name, member, n_image_features, weight, random_state):
-    """``member`` (named ``name``) beside relative profiles, in a :class:`SharedSpaceUnion`."""
-    if weight != "auto" and not (isinstance(weight, (int, float)) and weight >= 0):
-        raise ValueError(
-            f'relative_profiles must be "auto", a weight >= 0 or None, got {weight!r}.'
-        )
-    profiles = RelativeProfileEmbedder(
-        n_image_features, temperature=PROFILE_TEMPERATURE,
-        max_anchors=PROFILE_MAX_ANCHORS, random_state=random_state,
-    )
-    return SharedSpaceUnion(
-        [(name, member), ("profiles", profiles)],
-        weights="auto" if weight == "auto" else {"profiles": float(weight)},
-        random_state=random_state,
-    )
+def gcrdp_params(pipeline, params):
+    """Full parameter names of the GCRDP stages, whatever flags built ``pipeline``.
 
-
-def _route_to_union(params):
-    """``extract__x`` becomes ``embed__gcrdp__extract__x``; ``profiles__x``, ``embed__profiles__x``."""
-    routed = {}
-    for key, value in params.items():
-        head = key.split("__", 1)[0]
-        if head in _LEARNED_STEPS:
-            key = f"embed__gcrdp__{key}"
-        elif head == "profiles":
-            key = f"embed__{key}"
-        routed[key] = value
-    return routed
-
-
-def embed_modality(estimator, X, modality):
-    """Embed features of one modality alone with a fitted estimator or pipeline.
-
-    Every transforming step must offer ``transform_modality`` (the skgcrdp
-    stages do); a final step without ``transform`` (the retriever) is skipped.
-    The result equals the ``modality`` half of the paired embedding, so a
-    gallery embedded today can be searched by queries embedded tomorrow.
+    ``make_gcrdp_pipeline`` puts the extractor and the aligner straight in
+    the pipeline (``extract__max_epochs``), or, with ``relative_profiles``,
+    inside a union beside the profiles
+    (``embed__gcrdp__extract__max_epochs``). Give the short names and this
+    function returns the names of this pipeline, for ``set_params`` or a
+    ``GridSearchCV`` grid; other names (``retrieve__...``, ``pre__...``)
+    pass unchanged.
 
     Parameters
     ----------
-    estimator : fitted Pipeline or skgcrdp transformer
-    X : array-like or dask array of shape (n_samples, n_features_of_that_modality)
-        A dask array is embedded lazily, chunk of rows by chunk of rows, on
-        the dask workers (the fitted estimator is sent to each once).
-    modality : {"image", "text"}
+    pipeline : Pipeline
+        Built by :func:`make_gcrdp_pipeline` (fitted or not).
+    params : dict
+        ``{short name: value}``: ``extract__...``, ``align__...`` and
+        ``profiles__...`` (a union's profiles), and any other step parameter.
+        The values are kept as they are, so a grid's lists work too.
 
     Returns
     -------
-    Z : ndarray of shape (n_samples, d), or a dask array for a dask ``X``
+    params : dict
+        The same values under this pipeline's parameter names.
 
     Examples
     --------
-    >>> from skgcrdp import embed_modality, make_gcrdp_pipeline
-    >>> from skgcrdp.datasets import make_multimodal_classification
-    >>> X, y = make_multimodal_classification(n_classes=4, random_state=0)
-    >>> pipe = make_gcrdp_pipeline(20, random_state=0, extract__max_epochs=2,
-    ...                            align__max_epochs=1).fit(X, y)
-    >>> embed_modality(pipe, X[:, 20:], "text").shape
-    (200, 64)
+    >>> from skgcrdp import gcrdp_params, make_gcrdp_pipeline
+    >>> grid = {"extract__temperature": [0.2, 0.5], "retrieve__n_neighbors": [5]}
+    >>> gcrdp_params(make_gcrdp_pipeline(20), grid)
+    {'extract__temperature': [0.2, 0.5], 'retrieve__n_neighbors': [5]}
+    >>> gcrdp_params(make_gcrdp_pipeline(20, relative_profiles=1.0), grid)
+    {'embed__gcrdp__extract__temperature': [0.2, 0.5], 'retrieve__n_neighbors': [5]}
     """
-    check_modality(modality)
-    if is_dask_array(X):
-        # The whole pipeline goes to each worker once; chunks of rows are
-        # embedded where they lie, and a dask array comes back.
-        return map_rows(functools.partial(_embed_block, modality), estimator, X)
-    Z = X
-    for name, step in transforming_steps(estimator):
-        if not hasattr(step, "transform_modality"):
-            raise TypeError(
-                f"Step {name!r} ({type(step).__name__}) transforms paired data only; "
-                "one modality cannot go through it. Put per-modality preprocessing "
-                "in a skgcrdp.ModalityTransformer instead (e.g. "
-                "ModalityTransformer(image=PCA(32), text=TfidfVectorizer()))."
-            )
-        Z = step.transform_modality(Z, modality)
-    return Z
-
-
-def _embed_block(modality, estimator, block):
-    return embed_modality(estimator, block, modality)
+    steps = dict(pipeline.steps)
+    union = steps.get("embed")
+    routed = {}
+    for key, value in params.items():
+        head = key.split("__", 1)[0]
+        if isinstance(union, SharedSpaceUnion) and head not in steps:
+            members = dict(union.transformer_list)
+            if head in _LEARNED_STEPS and "gcrdp" in members:
+                key = f"embed__gcrdp__{key}"
+            elif head == _PROFILE_STEP and head in members:
+                key = f"embed__{key}"
+        routed[key] = value
+    return routed

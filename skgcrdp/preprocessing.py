@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils import deprecated
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._data import (
+from .utils import (
     IMAGE_PREFIX,
     MODALITIES,
     TEXT_PREFIX,
@@ -17,27 +17,11 @@ from ._data import (
     check_split,
     resolve_n_image_features,
 )
+from .utils._compat import HasMethods, Interval, StrOptions, output_container
+
+__all__ = ["ModalityTransformer"]
 
 PREFIXES = {"image": IMAGE_PREFIX, "text": TEXT_PREFIX}
-
-
-def check_preprocess(preprocess, n_image_features=None):
-    """A preprocessing step for the front of a pipeline, given the raw split if it lacks one.
-
-    It must transform each modality on its own (``transform_modality``), or
-    the pipeline could not embed a gallery or queries of one modality. A
-    step without its own ``n_image_features`` gets a clone with the raw
-    ``X``'s, so the caller's object is left as it was.
-    """
-    if not hasattr(preprocess, "transform_modality"):
-        raise TypeError(
-            f"preprocess must transform each modality on its own (a ModalityTransformer), "
-            f"got {type(preprocess).__name__}; without transform_modality the pipeline "
-            "could not embed a gallery or queries of one modality."
-        )
-    if n_image_features is not None and getattr(preprocess, "n_image_features", 0) is None:
-        return clone(preprocess).set_params(n_image_features=n_image_features)
-    return preprocess
 
 
 class ModalityTransformer(TransformerMixin, BaseEstimator):
@@ -46,9 +30,12 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
     The preprocessing a user already has (PCA on CNN features, TF-IDF and SVD
     on raw captions, a scaler, a pretrained encoder) goes in front of the
     GCRDP stages with this step. Its output is the library's one-``X``
-    contract: a DataFrame of the image outputs then the text outputs, named
-    ``img__*`` and ``txt__*``, so later stages find the split without
-    ``n_image_features``. :meth:`transform_modality` runs one modality's
+    contract: the image outputs then the text outputs, as a DataFrame whose
+    columns are named ``img__*`` and ``txt__*``, so later stages find the
+    split without ``n_image_features``. ``set_output`` is honoured:
+    ``set_output(transform="default")`` gives a plain array instead (the
+    split is then ``n_image_features_out_``, for the next stage's
+    ``n_image_features``), ``"pandas"`` (the default) a DataFrame. :meth:`transform_modality` runs one modality's
     transformer alone, which lets :func:`~skgcrdp.embed_modality` embed a
     gallery or queries of one modality through the whole pipeline.
 
@@ -75,10 +62,10 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
     ----------
     transformers_ : dict of str to estimator or "passthrough"
         The fitted transformer of each modality.
-    n_output_features_ : dict of str to int
-        Output width of each modality.
-    n_image_features_ : int
+    n_image_features_out_ : int
         Output width of the image part: the split of the output.
+    n_text_features_out_ : int
+        Output width of the text part.
     n_features_in_ : int
         Number of columns of ``X`` seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -209,13 +196,14 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : DataFrame of shape (n_pairs, n_image_out + n_text_out)
-            ``img__*`` columns, then ``txt__*`` columns.
+        Z : DataFrame or ndarray of shape (n_pairs, n_image_features_out_ + n_text_features_out_)
+            Image outputs, then text outputs: a DataFrame with ``img__*``
+            and ``txt__*`` columns unless ``set_output`` asks otherwise.
         """
         self._validate_params()
         X = self._checked_container(X)
         validate_data(self, X, skip_check_array=True, reset=True)
-        self.transformers_, self.n_output_features_, outputs = {}, {}, {}
+        self.transformers_, widths, outputs = {}, {}, {}
         self._input_widths, self._input_columns = {}, {}
         for modality in MODALITIES:
             part = self._part(X, modality)
@@ -228,9 +216,9 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
                 out = self.transformers_[modality].fit_transform(part, y)
                 outputs[modality] = self._dense(out, modality)
             self._record_input(modality, part)
-            self.n_output_features_[modality] = outputs[modality].shape[1]
-        self.n_image_features_ = self.n_output_features_["image"]
-        return self._paired_frame(outputs, X)
+            widths[modality] = outputs[modality].shape[1]
+        self.n_image_features_out_, self.n_text_features_out_ = widths["image"], widths["text"]
+        return self._paired_output(outputs, X)
 
     @staticmethod
     def _checked_container(X):
@@ -298,14 +286,15 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : DataFrame of shape (n_pairs, n_image_out + n_text_out)
-            ``img__*`` columns, then ``txt__*`` columns.
+        Z : DataFrame or ndarray of shape (n_pairs, n_image_features_out_ + n_text_features_out_)
+            Image outputs, then text outputs: a DataFrame with ``img__*``
+            and ``txt__*`` columns unless ``set_output`` asks otherwise.
         """
         check_is_fitted(self)
         X = self._checked_container(X)
         validate_data(self, X, skip_check_array=True, reset=False)
         outputs = {m: self._transform_part(self._part(X, m), m) for m in MODALITIES}
-        return self._paired_frame(outputs, X)
+        return self._paired_output(outputs, X)
 
     def transform_modality(self, X, modality):
         """Transform one modality's inputs alone.
@@ -320,7 +309,7 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_output_features_[modality])
+        Z : ndarray of shape (n_samples, n_image_features_out_ or n_text_features_out_)
             Equal to the ``modality`` half of :meth:`transform`.
         """
         check_is_fitted(self)
@@ -346,10 +335,30 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
 
     # -- output ---------------------------------------------------------------
 
-    def _paired_frame(self, outputs, X):
+    def _width(self, modality):
+        return self.n_image_features_out_ if modality == "image" else self.n_text_features_out_
+
+    def _paired_output(self, outputs, X):
+        """Both outputs side by side, in the container ``set_output`` asks for (pandas by default)."""
+        Z = np.hstack([outputs["image"], outputs["text"]])
+        if output_container("transform", self, default="pandas") != "pandas":
+            # A plain array, or one that scikit-learn's wrapper turns into
+            # another container (polars) with get_feature_names_out's names.
+            return Z
         index = X.index if isinstance(X, pd.DataFrame) else None
-        return pd.DataFrame(np.hstack([outputs["image"], outputs["text"]]),
-                            columns=self.get_feature_names_out(), index=index)
+        return pd.DataFrame(Z, columns=self.get_feature_names_out(), index=index)
+
+    @deprecated("n_output_features_ was split into n_image_features_out_ and "
+                "n_text_features_out_ in 0.2 and will be removed in 0.3.")
+    @property
+    def n_output_features_(self):
+        return {"image": self.n_image_features_out_, "text": self.n_text_features_out_}
+
+    @deprecated("ModalityTransformer.n_image_features_ was renamed n_image_features_out_ in 0.2 "
+                "(elsewhere n_image_features_ is the input's split) and will be removed in 0.3.")
+    @property
+    def n_image_features_(self):
+        return self.n_image_features_out_
 
     def _names(self, modality):
         prefix = PREFIXES[modality]
@@ -362,8 +371,8 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
                 names = None
         elif transformer == "passthrough" and isinstance(self._input_columns[modality], list):
             names = [str(c) for c in self._input_columns[modality]]
-        if names is None or len(names) != self.n_output_features_[modality]:
-            names = [str(i) for i in range(self.n_output_features_[modality])]
+        if names is None or len(names) != self._width(modality):
+            names = [str(i) for i in range(self._width(modality))]
         return [n if n.startswith(prefix) else prefix + n for n in names]
 
     def get_feature_names_out(self, input_features=None):

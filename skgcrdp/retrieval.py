@@ -1,25 +1,20 @@
-"""Cross-modal search in a shared space."""
+"""The retrieve step: cross-modal search in a shared space (:class:`CrossModalRetriever`)."""
 
+import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from . import _faiss_index
-from ._dask import ShardedGallery, is_dask_array
-from ._data import check_modality, validate_cross_modal
-from ._search import QUERY_BLOCK, exact_top_k
-from .metrics import cross_modal_retrieval_score, normalize_rows, overflow_safe
+from ._search import build_index, prepare_gallery
+from .metrics import cross_modal_retrieval_score
+from .utils import check_modality, is_dask_array, validate_cross_modal
+from .utils._compat import Hidden, Interval, StrOptions
+
+__all__ = ["CrossModalRetriever"]
 
 OTHER = {"image": "text", "text": "image"}
-
-
-def prepare_gallery(Z, metric):
-    """Gallery rows as searched: float32 kept, else float64; unit rows for cosine."""
-    Z = np.asarray(Z, dtype=np.float32 if Z.dtype == np.float32 else np.float64)
-    return normalize_rows(Z) if metric == "cosine" else overflow_safe(Z)
 
 
 class CrossModalRetriever(BaseEstimator):
@@ -43,7 +38,7 @@ class CrossModalRetriever(BaseEstimator):
     ----------
     n_neighbors : int, default=10
         Default number of neighbours of :meth:`kneighbors`.
-    metric : {"cosine", "dot", "euclidean"}, default="cosine"
+    similarity : {"cosine", "dot", "euclidean"}, default="cosine"
         How closeness is measured.
     query_modality : {"image", "text"}, default="image"
         Default modality of the queries of :meth:`kneighbors` and
@@ -59,6 +54,10 @@ class CrossModalRetriever(BaseEstimator):
         Parameters of the faiss index: ``nlist`` (coarse clusters) and
         ``nprobe`` (clusters visited per query; higher is more exact and
         slower). Ignored by ``"brute"``.
+    metric : {"cosine", "dot", "euclidean"}
+        Deprecated old name of ``similarity`` (in ``skgcrdp.metrics``
+        "metric" names a ranking metric such as mAP); it will be removed in
+        0.3.
 
     Attributes
     ----------
@@ -66,13 +65,16 @@ class CrossModalRetriever(BaseEstimator):
         Width of the paired input (twice the shared-space width).
     n_image_features_ : int
         Width of each half.
+    indexes_ : dict
+        ``{"image": index or None, "text": index or None}``: the search
+        index of each stored gallery, exact, faiss or sharded (dask) as the
+        gallery and ``algorithm`` ask.
     galleries_ : dict
-        ``{"image": ndarray or None, "text": ndarray or None}``, the stored
-        embeddings of each modality (unit rows for ``metric="cosine"``).
+        The stored embeddings of each modality (unit rows for
+        ``similarity="cosine"``), read from ``indexes_``; a sharded gallery's
+        entry is its index, which stays on the cluster.
     gallery_labels_ : dict
         Class of each stored item per modality (None where unknown).
-    indexes_ : dict
-        With ``algorithm="faiss"``: the faiss index of each stored gallery.
 
     See Also
     --------
@@ -94,24 +96,44 @@ class CrossModalRetriever(BaseEstimator):
 
     _parameter_constraints = {
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "metric": [StrOptions({"cosine", "dot", "euclidean"})],
+        "similarity": [StrOptions({"cosine", "dot", "euclidean"})],
         "query_modality": [StrOptions({"image", "text"})],
         "block_size": [Interval(Integral, 1, None, closed="left"), None],
         "algorithm": [StrOptions({"brute", "faiss"})],
         "index_params": [dict, None],
+        "metric": [StrOptions({"cosine", "dot", "euclidean"}), Hidden(StrOptions({"deprecated"}))],
     }
 
-    def __init__(self, n_neighbors=10, *, metric="cosine", query_modality="image", block_size=None,
-                 algorithm="brute", index_params=None):
+    def __init__(self, n_neighbors=10, *, similarity="cosine", query_modality="image",
+                 block_size=None, algorithm="brute", index_params=None, metric="deprecated"):
         self.n_neighbors = n_neighbors
-        self.metric = metric
+        self.similarity = similarity
         self.query_modality = query_modality
         self.block_size = block_size
         self.algorithm = algorithm
         self.index_params = index_params
+        self.metric = metric
 
-    def _prepare(self, Z):
-        return prepare_gallery(Z, self.metric)
+    def _similarity(self, warn=False):
+        """``similarity``, or the deprecated ``metric`` where a user still gives it."""
+        if self.metric == "deprecated":
+            return self.similarity
+        if warn:
+            warnings.warn(
+                "CrossModalRetriever(metric=...) was renamed similarity=... in 0.2 and "
+                "will be removed in 0.3.", FutureWarning, stacklevel=3,
+            )
+        return self.metric
+
+    def _index(self, Z):
+        return build_index(Z, self._similarity(), algorithm=self.algorithm,
+                           index_params=self.index_params, block_size=self.block_size)
+
+    @property
+    def galleries_(self):
+        check_is_fitted(self)
+        return {m: None if index is None else index if index.sharded else index.vectors
+                for m, index in self.indexes_.items()}
 
     def fit(self, X, y=None):
         """Store the gallery: both modalities of the given pairs.
@@ -128,17 +150,12 @@ class CrossModalRetriever(BaseEstimator):
         self : object
         """
         self._validate_params()
+        self._similarity(warn=True)
         X, y, n_image = validate_cross_modal(self, X, y, reset=True, split="halves")
         self.n_image_features_ = n_image
-        self.galleries_ = {"image": self._prepare(X[:, :n_image]), "text": self._prepare(X[:, n_image:])}
+        self.indexes_ = {"image": self._index(X[:, :n_image]), "text": self._index(X[:, n_image:])}
         self.gallery_labels_ = {"image": y, "text": y}
-        self.indexes_ = {modality: self._index(self.galleries_[modality]) for modality in OTHER}
         return self
-
-    def _index(self, gallery):
-        if self.algorithm != "faiss" or gallery is None:
-            return None
-        return _faiss_index.build_index(gallery, self.metric, self.index_params)
 
     def fit_gallery(self, Z, y=None, *, modality):
         """Replace the gallery of one modality by embeddings of that modality alone.
@@ -168,6 +185,7 @@ class CrossModalRetriever(BaseEstimator):
         self : object
         """
         self._validate_params()
+        self._similarity(warn=True)
         check_modality(modality)
         sharded = is_dask_array(Z)
         if sharded:
@@ -185,22 +203,12 @@ class CrossModalRetriever(BaseEstimator):
             y = column_or_1d(y)
             if y.shape[0] != Z.shape[0]:
                 raise ValueError(f"Z has {Z.shape[0]} rows but y has {y.shape[0]}.")
-        if not hasattr(self, "galleries_"):
+        if not hasattr(self, "indexes_"):
             self.n_image_features_ = Z.shape[1]
             self.n_features_in_ = 2 * Z.shape[1]
-            self.galleries_ = {"image": None, "text": None}
-            self.gallery_labels_ = {"image": None, "text": None}
             self.indexes_ = {"image": None, "text": None}
-        if sharded:
-            # Shards are prepared where they lie; a plain function travels, not self.
-            index_params = (self.index_params or {}) if self.algorithm == "faiss" else None
-            self.galleries_[modality] = ShardedGallery(
-                Z.map_blocks(prepare_gallery, self.metric, dtype=Z.dtype), self.metric,
-                index_params)
-            self.indexes_[modality] = None
-        else:
-            self.galleries_[modality] = self._prepare(Z)
-            self.indexes_[modality] = self._index(self.galleries_[modality])
+            self.gallery_labels_ = {"image": None, "text": None}
+        self.indexes_[modality] = self._index(Z)
         self.gallery_labels_[modality] = y
         return self
 
@@ -218,10 +226,9 @@ class CrossModalRetriever(BaseEstimator):
         self : object
         """
         check_is_fitted(self)
-        for modality, gallery in self.galleries_.items():
-            if isinstance(gallery, ShardedGallery):
-                self.galleries_[modality] = gallery.gather()
-                self.indexes_[modality] = self._index(self.galleries_[modality])
+        for modality, index in self.indexes_.items():
+            if index is not None and index.sharded:
+                self.indexes_[modality] = self._index(index.vectors)
         return self
 
     def _queries(self, X, query_modality):
@@ -239,7 +246,7 @@ class CrossModalRetriever(BaseEstimator):
         return X
 
     def _gallery(self, query_modality):
-        gallery = self.galleries_[OTHER[query_modality]]
+        gallery = self.indexes_[OTHER[query_modality]]
         if gallery is None:
             raise ValueError(
                 f"No {OTHER[query_modality]} gallery is stored: fit with paired data or "
@@ -274,59 +281,38 @@ class CrossModalRetriever(BaseEstimator):
             the lower index first.
         """
         query_modality = check_modality(query_modality or self.query_modality)
-        queries = self._prepare(self._queries(X, query_modality))
-        gallery = self._gallery(query_modality)
+        queries = self._queries(X, query_modality)
+        index = self._gallery(query_modality)
         k = self.n_neighbors if n_neighbors is None else n_neighbors
         if isinstance(k, bool) or not isinstance(k, Integral) or k < 1:
             raise ValueError(f"n_neighbors must be a positive integer, got {k!r}.")
-        if k > gallery.shape[0]:
+        if k > len(index):
             raise ValueError(
                 f"n_neighbors={k} is larger than the gallery, which holds "
-                f"{gallery.shape[0]} item(s)."
+                f"{len(index)} item(s)."
             )
-        index = getattr(self, "indexes_", {}).get(OTHER[query_modality])
-        if self.algorithm == "faiss" and index is not None:
-            scores, indices = _faiss_index.search(index, queries, k)
-        elif isinstance(gallery, ShardedGallery):
-            scores, indices = gallery.top_k(queries, k)
-        else:
-            step = self.block_size or QUERY_BLOCK
-            metric = "dot" if self.metric == "cosine" else self.metric
-            blocks = [
-                exact_top_k(queries[start : start + step], gallery, k, metric)
-                for start in range(0, queries.shape[0], step)
-            ]
-            scores = np.concatenate([b[0] for b in blocks]) if blocks else np.empty((0, k))
-            indices = (
-                np.concatenate([b[1] for b in blocks]) if blocks else np.empty((0, k), dtype=np.intp)
-            )
+        scores, indices = index.search(prepare_gallery(queries, index.similarity), k)
         if not return_distance:
             return indices
-        return self._to_distance(scores), indices
-
-    def __getstate__(self):
-        # A copy: the base class may hand back the instance's own __dict__.
-        state = dict(super().__getstate__())
-        if state.get("indexes_"):
-            # faiss indexes are C++ objects: pickle their serialised bytes.
-            state["indexes_"] = {
-                m: None if index is None else _faiss_index.serialize(index)
-                for m, index in state["indexes_"].items()
-            }
-        return state
+        return self._to_distance(scores, index.similarity), indices
 
     def __setstate__(self, state):
-        if state.get("indexes_"):
-            state["indexes_"] = {
-                m: None if data is None else _faiss_index.deserialize(data)
-                for m, data in state["indexes_"].items()
-            }
+        # Retrievers pickled or saved by skgcrdp 0.1 kept their galleries as
+        # arrays beside faiss bytes: their indexes are built anew from the rows.
+        galleries = state.pop("galleries_", None)
+        state.pop("_rebuild_indexes", None)
+        state.setdefault("similarity", state.get("metric", "cosine"))
+        if state.get("metric") in (None, state["similarity"]):
+            state["metric"] = "deprecated"
         super().__setstate__(state)
+        if galleries is not None:
+            self.indexes_ = {m: None if Z is None else self._index(Z) for m, Z in galleries.items()}
 
-    def _to_distance(self, scores):
-        if self.metric == "cosine":
+    @staticmethod
+    def _to_distance(scores, similarity):
+        if similarity == "cosine":
             return 1.0 - scores
-        if self.metric == "euclidean":
+        if similarity == "euclidean":
             return np.sqrt(np.maximum(-scores, 0.0))
         return -scores
 
@@ -371,7 +357,7 @@ class CrossModalRetriever(BaseEstimator):
         """
         check_is_fitted(self)
         X, y, _ = validate_cross_modal(self, X, y, reset=False)
-        return cross_modal_retrieval_score(X, y, similarity_metric=self.metric)
+        return cross_modal_retrieval_score(X, y, similarity=self._similarity())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

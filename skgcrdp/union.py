@@ -1,19 +1,29 @@
-"""Several shared spaces side by side, weighted, with the weights chosen by class-disjoint CV."""
+"""Several shared spaces side by side, weighted by class-disjoint CV: :class:`SharedSpaceUnion`.
+
+:func:`make_profile_union` puts relative profiles beside any shared space,
+as ``make_gcrdp_pipeline(relative_profiles=...)`` does for GCRDP.
+"""
 
 import itertools
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import TransformerMixin, clone
-from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._dask import rows_in_parallel
-from ._data import check_modality
-from .metrics import cross_modal_retrieval_score, normalize_rows
+from .baselines import RelativeProfileEmbedder
+from .metrics import cross_modal_retrieval_score
 from .model_selection import ClassDisjointSplit
+from .utils import check_modality, embed_modality, normalize_rows, rows_in_parallel
+from .utils._compat import BaseComposition, Interval, StrOptions, safe_indexing
+
+__all__ = ["SharedSpaceUnion", "make_profile_union"]
+
+# Relative profiles beside a learned space: softmax(cosine / 0.2) over the
+# anchors was the best profile on both embedded data sets (docs/user_guide/benchmark.md);
+# 2048 anchors bound the output width on large training sets.
+PROFILE_TEMPERATURE = 0.2
+PROFILE_MAX_ANCHORS = 2048
 
 
 def _unit_halves(Z):
@@ -37,7 +47,7 @@ def _side_by_side(halves_per_member, weights):
                       for side in (0, 1)])
 
 
-class SharedSpaceUnion(TransformerMixin, _BaseComposition):
+class SharedSpaceUnion(TransformerMixin, BaseComposition):
     """Put the shared spaces of several embedders side by side, per modality.
 
     Each transformer maps the same paired ``X = [image | text]`` to its own
@@ -176,7 +186,7 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
         splits = self._inner_splits(X, y)
         scores = np.empty((len(candidates), len(splits)))
         for j, (fit_rows, val_rows) in enumerate(splits):
-            X_fit, X_val = _safe_indexing(X, fit_rows), _safe_indexing(X, val_rows)
+            X_fit, X_val = safe_indexing(X, fit_rows), safe_indexing(X, val_rows)
             blocks = [
                 _unit_halves(clone(est).fit(X_fit, y[fit_rows]).transform(X_val))
                 for _, est in self.transformer_list
@@ -246,8 +256,6 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
     @rows_in_parallel
     def transform_modality(self, X, modality):
         """Embed features of one modality alone: each member's half, weighted, side by side."""
-        from .pipeline import embed_modality  # the pipeline module builds unions
-
         check_is_fitted(self)
         check_modality(modality)
         members, weights = self._kept()
@@ -260,3 +268,65 @@ class SharedSpaceUnion(TransformerMixin, _BaseComposition):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         return tags
+
+
+def check_profile_weight(weight, name):
+    """``weight`` if it is ``"auto"`` or a finite number >= 0 (not a bool), else a clear error."""
+    if isinstance(weight, bool) or not (
+        (isinstance(weight, str) and weight == "auto")
+        or (isinstance(weight, Real) and np.isfinite(weight) and weight >= 0)
+    ):
+        raise ValueError(f'{name} must be "auto", a finite number >= 0 or None, got {weight!r}.')
+    return weight
+
+
+def make_profile_union(name, member, n_image_features=None, *, weight="auto", random_state=None):
+    """``member`` beside relative profiles over the training pairs, in a :class:`SharedSpaceUnion`.
+
+    The profiles are softmax relative profiles
+    (:class:`~skgcrdp.baselines.RelativeProfileEmbedder`, temperature 0.2,
+    at most 2048 anchors); retrieval in the union scores ``member``'s cosine
+    plus ``weight`` times the profiles' cosine.
+
+    Parameters
+    ----------
+    name : str
+        Name of ``member`` in the union (``"profiles"`` names the profiles).
+    member : estimator
+        A shared-space embedder: fit on paired ``X``, transform to
+        ``[image half | text half]`` (e.g. a GCRDP Pipeline without its
+        retriever, or a :class:`~skgcrdp.baselines.CrossDecompositionEmbedder`).
+    n_image_features : int, default=None
+        Number of image columns of ``X``, for the profiles; None reads
+        ``img__``/``txt__`` column prefixes.
+    weight : "auto" or float, default="auto"
+        Weight of the profiles, a finite number >= 0; ``"auto"`` chooses it
+        from (0, 0.5, 1, 2) by a 5-split class-disjoint CV inside the
+        training classes.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the anchors' draw and the inner splits.
+
+    Returns
+    -------
+    union : SharedSpaceUnion
+
+    Examples
+    --------
+    >>> from skgcrdp.baselines import CrossDecompositionEmbedder
+    >>> from skgcrdp.datasets import make_multimodal_classification
+    >>> from skgcrdp.union import make_profile_union
+    >>> X, y = make_multimodal_classification(n_classes=4, random_state=0)
+    >>> union = make_profile_union("pls", CrossDecompositionEmbedder(20), 20, weight=1.0)
+    >>> union.fit(X, y).transform(X).shape[0]
+    200
+    """
+    check_profile_weight(weight, "weight")
+    profiles = RelativeProfileEmbedder(
+        n_image_features, temperature=PROFILE_TEMPERATURE,
+        max_anchors=PROFILE_MAX_ANCHORS, random_state=random_state,
+    )
+    return SharedSpaceUnion(
+        [(name, member), ("profiles", profiles)],
+        weights="auto" if weight == "auto" else {"profiles": float(weight)},
+        random_state=random_state,
+    )

@@ -106,7 +106,7 @@ ERRORS = [
     ("set_params with an unknown name", lambda X, y, Z: extractor().set_params(temprature=1),
      ValueError, "Invalid parameter 'temprature'"),
     ("embeddings too large even for float64",
-     lambda X, y, Z: CrossModalRetriever(metric="dot").fit(Z.astype(np.float64) * 1e200),
+     lambda X, y, Z: CrossModalRetriever(similarity="dot").fit(Z.astype(np.float64) * 1e200),
      ValueError, "overflow"),
     ("predict without gallery labels", lambda X, y, Z: CrossModalRetriever().fit(Z).predict(Z),
      ValueError, "without classes"),
@@ -219,8 +219,8 @@ def test_zero_rows_score_as_ties_with_cosine(data):
 @pytest.mark.parametrize("metric", ["cosine", "dot", "euclidean"])
 def test_huge_embeddings_rank_like_scaled_ones(metric, data):
     _, y, Z = data
-    small = CrossModalRetriever(metric=metric, n_neighbors=5).fit(Z).kneighbors(Z)[1]
-    huge = CrossModalRetriever(metric=metric, n_neighbors=5).fit(Z * 1e30).kneighbors(Z * 1e30)[1]
+    small = CrossModalRetriever(similarity=metric, n_neighbors=5).fit(Z).kneighbors(Z)[1]
+    huge = CrossModalRetriever(similarity=metric, n_neighbors=5).fit(Z * 1e30).kneighbors(Z * 1e30)[1]
     np.testing.assert_array_equal(huge, small)
 
 

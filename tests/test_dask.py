@@ -104,9 +104,9 @@ def _gallery_and_queries():
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_sharded_search_equals_the_in_memory_search(client, metric):
     gallery, queries, labels = _gallery_and_queries()
-    memory = CrossModalRetriever(n_neighbors=9, metric=metric)
+    memory = CrossModalRetriever(n_neighbors=9, similarity=metric)
     memory.fit_gallery(gallery, labels, modality="text")
-    sharded = CrossModalRetriever(n_neighbors=9, metric=metric)
+    sharded = CrossModalRetriever(n_neighbors=9, similarity=metric)
     sharded.fit_gallery(da.from_array(gallery, chunks=(1700, -1)), labels, modality="text")
     got, expected = sharded.kneighbors(queries), memory.kneighbors(queries)
     np.testing.assert_array_equal(got[1], expected[1])
@@ -174,7 +174,7 @@ def test_faiss_shards_find_most_true_neighbours(client):
 def test_a_union_with_relative_profiles_embeds_a_dask_array_like_numpy():
     from skgcrdp.baselines import CrossDecompositionEmbedder, RelativeProfileEmbedder
     from skgcrdp.datasets import make_multimodal_classification
-    from skgcrdp._dask import is_dask_array
+    from skgcrdp.utils import is_dask_array
     from skgcrdp.union import SharedSpaceUnion
 
     X, y = make_multimodal_classification(n_classes=4, random_state=0)

@@ -67,7 +67,7 @@ def test_openclipart_meets_the_quality_rules_of_a_benchmark(openclipart):
 
 
 def _stem(word):
-    # Mirrors benchmarks/build_openclipart.py, which the tests must not import.
+    # Mirrors scripts/build_openclipart.py, which the tests must not import.
     word = word.lower()
     for suffix in ("ies", "es", "s"):
         if word.endswith(suffix) and len(word) > len(suffix) + 2:

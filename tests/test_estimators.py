@@ -57,13 +57,6 @@ def expected_failed_checks(estimator):
                 "check_fit2d_predict1d",
             )
         }
-    if isinstance(estimator, ModalityTransformer):
-        return {
-            "check_transformer_preserve_dtypes": (
-                "Its output is a DataFrame whose img__/txt__ column names carry the "
-                "modality split to later stages; the check reads an array's dtype."
-            )
-        }
     return {}
 
 

@@ -66,5 +66,5 @@ def test_usable_as_cv_in_sklearn(rng):
     cv = ClassDisjointSplit(n_splits=3, random_state=0)
     scores = cross_val_score(CrossModalRetriever(), Z, y, cv=cv)
     assert scores.shape == (3,)
-    search = GridSearchCV(CrossModalRetriever(), {"metric": ["cosine", "dot"]}, cv=cv).fit(Z, y)
-    assert search.best_params_["metric"] in ("cosine", "dot")
+    search = GridSearchCV(CrossModalRetriever(), {"similarity": ["cosine", "dot"]}, cv=cv).fit(Z, y)
+    assert search.best_params_["similarity"] in ("cosine", "dot")

@@ -16,7 +16,7 @@ from skgcrdp import make_gcrdp_pipeline
 from .conftest import FAST
 
 # On the CPU: these tests compare fits bit for bit, which only CPU training
-# promises (GPU training is checked by benchmarks/device_check.py).
+# promises (GPU training is checked by scripts/device_check.py).
 PARAMS = {f"extract__{k}": v for k, v in FAST.items()} | {
     "align__max_epochs": 2,
     "extract__device": "cpu",
@@ -127,7 +127,7 @@ class _TensorSpotter(pickle.Pickler):
 def test_no_tensor_of_a_fitted_pipeline_escapes_the_device_mapping_on_load(synthetic):
     # On a GPU, the criterion's mixtures were once kept in the net's
     # `criterion` parameter too, and unpickling such a model without CUDA
-    # failed (found by benchmarks/device_check.py on an H200).
+    # failed (found by scripts/device_check.py on an H200).
     import io
 
     X, y, _ = synthetic

@@ -31,7 +31,7 @@ FAST_PIPE = {f"extract__{k}": v for k, v in FAST.items()} | {
 @pytest.fixture(scope="module")
 def fitted(synthetic):
     # On the CPU, so that a refit of a clone repeats it bit for bit (GPU
-    # kernels may sum in another order; benchmarks/device_check.py checks
+    # kernels may sum in another order; scripts/device_check.py checks
     # GPU training).
     X, y, n_image = synthetic
     return make_gcrdp_pipeline(n_image, random_state=0, device="cpu", **FAST_PIPE).fit(X, y)

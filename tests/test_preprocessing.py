@@ -129,7 +129,7 @@ def test_make_gcrdp_pipeline_takes_it_and_grid_search_tunes_inside():
     cv = ClassDisjointSplit(2, test_size=2, random_state=0)
     search = GridSearchCV(pipe, grid, cv=cv).fit(frame, y)
     assert search.best_params_["pre__text__truncatedsvd__n_components"] in (2, 4)
-    assert search.best_estimator_.named_steps["pre"].n_output_features_["text"] in (2, 4)
+    assert search.best_estimator_.named_steps["pre"].n_text_features_out_ in (2, 4)
 
 
 def test_make_gcrdp_pipeline_passes_the_raw_split_to_it():

@@ -33,7 +33,7 @@ def test_tiled_top_k_euclidean_and_float32():
     rng = np.random.default_rng(0)
     Q = rng.standard_normal((25, 6)).astype(np.float32)
     G = rng.standard_normal((500, 6)).astype(np.float32)
-    scores, indices = exact_top_k(Q, G, 8, metric="euclidean", gallery_tile=32)
+    scores, indices = exact_top_k(Q, G, 8, similarity="euclidean", gallery_tile=32)
     _, expected = _reference(Q.astype(np.float64), G.astype(np.float64), 8, "euclidean")
     np.testing.assert_array_equal(indices, expected)
     assert scores.dtype == np.float32
@@ -59,8 +59,8 @@ def test_faiss_index_finds_most_exact_neighbours(metric):
     pytest.importorskip("faiss")
     rng = np.random.default_rng(0)
     Z = np.hstack([_clustered(rng), _clustered(rng)])
-    exact = CrossModalRetriever(metric=metric).fit(Z).kneighbors(Z[:300], n_neighbors=10)
-    approx = CrossModalRetriever(metric=metric, algorithm="faiss").fit(Z)
+    exact = CrossModalRetriever(similarity=metric).fit(Z).kneighbors(Z[:300], n_neighbors=10)
+    approx = CrossModalRetriever(similarity=metric, algorithm="faiss").fit(Z)
     distances, indices = approx.kneighbors(Z[:300], n_neighbors=10)
     recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(indices, exact[1])])
     assert recall > 0.9
@@ -78,7 +78,7 @@ def test_faiss_index_survives_pickle_and_joblib(tmp_path):
     for loaded in (pickle.loads(pickle.dumps(retriever)), joblib.load(tmp_path / "r.joblib")):
         got = loaded.kneighbors(Z[:20])
         np.testing.assert_array_equal(got[1], expected[1])
-        assert loaded.indexes_["text"].nprobe == 2
+        assert loaded.indexes_["text"].index.nprobe == 2
 
 
 def test_faiss_small_probe_still_returns_k_neighbours():

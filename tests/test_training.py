@@ -8,8 +8,10 @@ import torch
 from skorch.history import History
 
 from skgcrdp import GMMFeatureExtractor
-from skgcrdp._training import NonFiniteLossError, StopOnNonFiniteLoss, resolve_device
-from skgcrdp.gmm import n_components_for
+from skgcrdp._training import StopOnNonFiniteLoss
+from skgcrdp.exceptions import NonFiniteLossError
+from skgcrdp.extraction import _n_components_for as n_components_for
+from skgcrdp.utils import resolve_device
 
 from .conftest import FAST
 
@@ -50,7 +52,7 @@ def test_prototypes_sit_among_their_class(synthetic):
     X, y, n_image = synthetic
     model = GMMFeatureExtractor(n_image, random_state=0, max_epochs=20, n_components_per_class=2).fit(X, y)
     Z = model.transform(X)
-    d = model.n_output_features_
+    d = model.embedding_dim_
     for protos, half in ((model.image_prototypes_, Z[:, :d]), (model.text_prototypes_, Z[:, d:])):
         nearest = np.argsort(((protos[:, None, :] - half[None]) ** 2).sum(-1), axis=1)[:, :5]
         agreement = (y[nearest] == model.prototype_labels_[:, None]).mean()
@@ -58,11 +60,11 @@ def test_prototypes_sit_among_their_class(synthetic):
 
 
 def test_mixtures_are_refitted_on_schedule(synthetic, monkeypatch):
-    from skgcrdp import gmm
+    from skgcrdp import extraction
 
     calls = []
-    original = gmm.RefitMixtures.refit
-    monkeypatch.setattr(gmm.RefitMixtures, "refit", lambda self, net: calls.append(len(net.history)) or original(self, net))
+    original = extraction._RefitMixtures.refit
+    monkeypatch.setattr(extraction._RefitMixtures, "refit", lambda self, net: calls.append(len(net.history)) or original(self, net))
     X, y, n_image = synthetic
     GMMFeatureExtractor(n_image, random_state=0, refit_interval=2, **(FAST | {"max_epochs": 5})).fit(X, y)
     # Before epochs 1, 3 and 5 (history rows 1, 3, 5), and once after training.

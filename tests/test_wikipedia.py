@@ -22,7 +22,7 @@ def test_unseen_class_map_beats_random_projection(wikipedia):
     gcrdp, chance = [], []
     for seed, (seen, unseen) in enumerate(cv.split(X, y)):
         model = make_gcrdp_pipeline(N_IMAGE, random_state=seed, device="cpu").fit(X[seen], y[seen])
-        width = model.named_steps["align"].n_output_features_
+        width = model.named_steps["align"].embedding_dim_
         gcrdp.append(model.score(X[unseen], y[unseen]))
         chance.append(unseen_score(RandomProjectionEmbedder(N_IMAGE, width, random_state=seed), X, y, seen, unseen))
     gcrdp, chance = np.array(gcrdp), np.array(chance)

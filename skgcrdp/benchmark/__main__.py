@@ -26,6 +26,8 @@ from ._methods import METHODS, resolve_methods
 from ._protocol import compare_data_sets, run_benchmark, summarize
 from ._report import PLOT_HINT, format_markdown, format_text, plot_summary
 
+__all__ = ["DEFAULT_EPISODES", "EPISODES_BY_DATA", "build_parser", "main"]
+
 DEFAULT_SHOTS = ("all", "5", "1")
 # Episodes per K: fewer for the larger Open Clip Art set keeps the default run
 # (both embedded sets, three K) near five and a half minutes on two cores.

@@ -6,8 +6,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._data import check_split
+from ..utils import check_split
 from ..datasets import load_openclipart, load_wikipedia
+
+__all__ = ["EMBEDDED", "OPENCLIPART", "WIKIPEDIA", "BenchmarkData", "load_benchmark_data"]
 
 WIKIPEDIA = "wikipedia"
 OPENCLIPART = "openclipart"

@@ -8,6 +8,8 @@ import threading
 
 import torch
 
+__all__ = ["PeakMemory", "release_free_memory", "resident_bytes"]
+
 _STATM = "/proc/self/statm"
 
 

@@ -11,7 +11,10 @@ from typing import Callable
 from sklearn.cross_decomposition import CCA, PLSCanonical
 
 from ..baselines import CrossDecompositionEmbedder, RandomProjectionEmbedder
-from ..pipeline import _profile_union, make_gcrdp_pipeline
+from ..pipeline import make_gcrdp_pipeline
+from ..union import make_profile_union
+
+__all__ = ["METHODS", "EpisodeContext", "Method", "resolve_methods"]
 
 # Width of the linear baselines: the smaller modality caps CCA and PLS, and
 # on Wikipedia (10 text features) 10 is that cap. On Open Clip Art, PLS with
@@ -78,7 +81,8 @@ def _gcrdp(relative_profiles=None, **switches):
 def _with_profiles(build_member):
     """The same union with relative profiles (weight by inner CV) that GCRDP gets, for a baseline."""
     def build(ctx):
-        return _profile_union("baseline", build_member(ctx), ctx.n_image_features, "auto", ctx.seed)
+        return make_profile_union("baseline", build_member(ctx), ctx.n_image_features,
+                                  weight="auto", random_state=ctx.seed)
 
     return build
 

@@ -3,6 +3,8 @@
 import sys
 import time
 
+__all__ = ["Progress"]
+
 
 class Progress:
     """Shows ``done/total``, the current run and the elapsed time.

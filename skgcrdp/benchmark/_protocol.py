@@ -12,15 +12,16 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from .._training import resolve_device
-from ..gmm import GMMFeatureExtractor
+from ..extraction import GMMFeatureExtractor
 from ..metrics import cross_modal_retrieval_score
 from ..model_selection import ClassDisjointSplit
-from ..preprocessing import check_preprocess
+from ..utils import check_preprocess, resolve_device
 from ._datasets import BenchmarkData, load_benchmark_data
 from ._memory import PeakMemory
 from ._methods import EpisodeContext, resolve_methods
 from ._progress import Progress
+
+__all__ = ["compare_data_sets", "run_benchmark", "shots_label", "summarize"]
 
 DIRECTIONS = ("image_to_text", "text_to_image")
 
@@ -172,8 +173,8 @@ def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess
                     # The methods see the preprocessed widths.
                     context = replace(
                         context,
-                        n_image_features=pre.n_output_features_["image"],
-                        n_text_features=pre.n_output_features_["text"],
+                        n_image_features=pre.n_image_features_out_,
+                        n_text_features=pre.n_text_features_out_,
                     )
                 model = method.build(context)
                 model.fit(X_train, y_train)

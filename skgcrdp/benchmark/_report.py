@@ -2,6 +2,8 @@
 
 import numpy as np
 
+__all__ = ["PLOT_HINT", "format_markdown", "format_text", "plot_summary"]
+
 PLOT_HINT = (
     "no plot: matplotlib is not installed "
     "(pip install matplotlib, or install skgcrdp with the [plot] extra)"

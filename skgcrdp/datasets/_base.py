@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from .._data import IMAGE_PREFIX, TEXT_PREFIX
+from ..utils import IMAGE_PREFIX, TEXT_PREFIX
+
+__all__ = ["feature_names", "load_arrays", "package_result"]
 
 
 def load_arrays(filename):

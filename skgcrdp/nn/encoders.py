@@ -3,6 +3,8 @@
 from torch import nn
 from torch.nn import functional as F
 
+__all__ = ["MLP", "ModalityHeads"]
+
 
 class MLP(nn.Sequential):
     """Feed-forward network ``in -> [hidden -> ReLU -> dropout] * n -> out``.

@@ -15,6 +15,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+__all__ = [
+    "MultiPositiveContrastiveLoss",
+    "RelativeDistanceLoss",
+    "diagonal_gmm_responsibilities",
+    "multi_positive_contrastive_loss",
+    "relative_distance_loss",
+]
+
 
 def diagonal_gmm_responsibilities(z, means, variances, weights, component_labels, labels):
     """E-step responsibilities restricted to each sample's own class.

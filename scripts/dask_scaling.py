@@ -1,7 +1,7 @@
 """Two dask workers against one process: a grid search, embedding at scale, a sharded search.
 
-    python benchmarks/dask_scaling.py                  # 8 fits, 1M rows, 4M x 128 gallery
-    python benchmarks/dask_scaling.py --rows 200000 --gallery 1000000
+    python scripts/dask_scaling.py                  # 8 fits, 1M rows, 4M x 128 gallery
+    python scripts/dask_scaling.py --rows 200000 --gallery 1000000
 
 Each scenario runs once in a fresh process (the in-process baseline) and once
 on a fresh ``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``,
@@ -190,10 +190,11 @@ def _let_torch_use_every_core():
 
     import torch
 
-    from skgcrdp import _base
+    # A counterfactual (the library without its limiter), so it patches an
+    # internal on purpose: the trained stages look the limiter up there.
+    from skgcrdp import _shared_space
 
-    # The estimators look the limiter up in their own module.
-    _base.worker_torch_threads = _no_limit
+    _shared_space.worker_torch_threads = _no_limit
     torch.set_num_threads(os.cpu_count())
 
 

@@ -1,7 +1,7 @@
 """Speed and memory of skgcrdp's retrieval metrics against scikit-learn, in one process.
 
-    python benchmarks/metrics_speed.py            # 5000 x 5000, then 50,000 x 50,000
-    python benchmarks/metrics_speed.py --small    # 5000 x 5000 only
+    python scripts/metrics_speed.py            # 5000 x 5000, then 50,000 x 50,000
+    python scripts/metrics_speed.py --small    # 5000 x 5000 only
 
 Every ratio is measured here, on this machine, against a baseline run in the
 same process on the same input: scikit-learn's own function where it has one

@@ -1,8 +1,9 @@
-"""Exact top-k search over a gallery too large for one similarity matrix."""
+"""Exact search: every query against every gallery row, in bounded memory."""
 
 import numpy as np
 
-from .metrics import overflow_safe, similarity
+from ..utils import normalize_rows, overflow_safe, similarity_matrix
+from ._base import SearchIndex
 
 # Gallery rows per tile: a tile of the gallery (here 8192 x d floats) stays in
 # cache while every query of the block is compared with it.
@@ -25,7 +26,7 @@ def _merge(top_scores, top_indices, rows, cols, scores, k):
     return all_scores[keep], all_cols[keep]
 
 
-def exact_top_k(queries, gallery, k, metric="dot", gallery_tile=GALLERY_TILE):
+def exact_top_k(queries, gallery, k, similarity="dot", gallery_tile=GALLERY_TILE):
     """The ``k`` most similar gallery rows of each query, best first.
 
     The gallery is scanned in tiles of ``gallery_tile`` rows. Each query
@@ -42,9 +43,9 @@ def exact_top_k(queries, gallery, k, metric="dot", gallery_tile=GALLERY_TILE):
     gallery : ndarray of shape (n_gallery, d)
     k : int
         At most ``n_gallery``.
-    metric : {"dot", "euclidean"}
+    similarity : {"dot", "euclidean"}
         Dot product, or minus the squared Euclidean distance, as in
-        :func:`skgcrdp.metrics.similarity` (cosine: pass unit rows and
+        :func:`skgcrdp.utils.similarity_matrix` (cosine: pass unit rows and
         ``"dot"``).
     gallery_tile : int
         Gallery rows per tile.
@@ -68,7 +69,7 @@ def exact_top_k(queries, gallery, k, metric="dot", gallery_tile=GALLERY_TILE):
     buffer = np.empty((n_queries, min(gallery_tile, gallery.shape[0])), dtype=dtype)
     for start in range(0, gallery.shape[0], gallery_tile):
         part = gallery[start : start + gallery_tile]
-        tile = similarity(queries, part, metric, out=buffer[:, : part.shape[0]])
+        tile = similarity_matrix(queries, part, similarity, out=buffer[:, : part.shape[0]])
         # Most rows have nothing in a late tile that beats their k-th best:
         # a row maximum (one fast reduction) rules them out before any
         # element-wise work.
@@ -88,3 +89,32 @@ def exact_top_k(queries, gallery, k, metric="dot", gallery_tile=GALLERY_TILE):
         )
         top_scores[live], top_indices[live] = merged
     return top_scores, top_indices
+
+
+def prepare_gallery(Z, similarity):
+    """Rows as searched: float32 kept, else float64; unit rows for cosine."""
+    Z = np.asarray(Z, dtype=np.float32 if Z.dtype == np.float32 else np.float64)
+    return normalize_rows(Z) if similarity == "cosine" else overflow_safe(Z)
+
+
+class ExactIndex(SearchIndex):
+    """The gallery in memory, searched exactly in blocks of queries (see :func:`exact_top_k`)."""
+
+    def __init__(self, vectors, similarity, block_size=None):
+        self.vectors = vectors
+        self.similarity = similarity
+        self.block_size = block_size
+
+    @property
+    def shape(self):
+        return self.vectors.shape
+
+    def search(self, queries, k):
+        step = self.block_size or QUERY_BLOCK
+        # Cosine galleries hold unit rows, so their search is a dot product.
+        similarity = "dot" if self.similarity == "cosine" else self.similarity
+        blocks = [exact_top_k(queries[start : start + step], self.vectors, k, similarity)
+                  for start in range(0, queries.shape[0], step)]
+        if not blocks:
+            return np.empty((0, k)), np.empty((0, k), dtype=np.intp)
+        return np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks])

@@ -1,6 +1,6 @@
 """How much each modality's raw features say about the unseen classes of the benchmark.
 
-    python benchmarks/data_sanity.py [wikipedia openclipart]
+    python scripts/data_sanity.py [wikipedia openclipart]
 
 For the benchmark's own class-disjoint episodes (same seed, same unseen classes),
 mAP@all of image->image and text->text retrieval among the unseen pairs with the
@@ -14,10 +14,10 @@ import sys
 import numpy as np
 from sklearn.metrics import label_ranking_average_precision_score
 
-from skgcrdp._data import split_modalities
+from skgcrdp import split_modalities
 from skgcrdp.benchmark import load_benchmark_data
 from skgcrdp.benchmark.__main__ import DEFAULT_EPISODES, EPISODES_BY_DATA
-from skgcrdp.metrics import normalize_rows
+from skgcrdp.utils import normalize_rows
 from skgcrdp.model_selection import ClassDisjointSplit
 
 

@@ -12,8 +12,24 @@ import numbers
 import warnings
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, validate_data
+
+__all__ = [
+    "IMAGE_PREFIX",
+    "MODALITIES",
+    "TEXT_PREFIX",
+    "check_min_classes",
+    "check_modality",
+    "check_preprocess",
+    "check_split",
+    "resolve_n_image_features",
+    "split_modalities",
+    "stack_modalities",
+    "validate_cross_modal",
+    "validate_one_modality",
+]
 
 IMAGE_PREFIX = "img__"
 TEXT_PREFIX = "txt__"
@@ -244,3 +260,22 @@ def check_min_classes(y, n_min=2):
             f"{n_min} classes so that some pairs are negatives of each other."
         )
     return classes
+
+
+def check_preprocess(preprocess, n_image_features=None):
+    """A preprocessing step for the front of a pipeline, given the raw split if it lacks one.
+
+    It must transform each modality on its own (``transform_modality``), or
+    the pipeline could not embed a gallery or queries of one modality. A
+    step without its own ``n_image_features`` gets a clone with the raw
+    ``X``'s, so the caller's object is left as it was.
+    """
+    if not hasattr(preprocess, "transform_modality"):
+        raise TypeError(
+            f"preprocess must transform each modality on its own (a ModalityTransformer), "
+            f"got {type(preprocess).__name__}; without transform_modality the pipeline "
+            "could not embed a gallery or queries of one modality."
+        )
+    if n_image_features is not None and getattr(preprocess, "n_image_features", 0) is None:
+        return clone(preprocess).set_params(n_image_features=n_image_features)
+    return preprocess

@@ -1,7 +1,7 @@
 """Top-k search throughput, memory, approximate search and a saved gallery, in one process.
 
-    python benchmarks/retrieval_speed.py                 # 1,000,000 x 128 gallery, 1000 queries
-    python benchmarks/retrieval_speed.py --gallery 200000
+    python scripts/retrieval_speed.py                 # 1,000,000 x 128 gallery, 1000 queries
+    python scripts/retrieval_speed.py --gallery 200000
 
 The exact search is compared with this machine's float32 matrix-multiply
 rate, measured here twice: a square GEMM (the machine's best case) and the
@@ -22,8 +22,11 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from skgcrdp import CrossModalRetriever
-from skgcrdp._search import GALLERY_TILE
-from skgcrdp.metrics import normalize_rows
+from skgcrdp.utils import normalize_rows
+
+# The exact search's gallery tile (skgcrdp/_search/_exact.py): the matrix-product
+# baseline below multiplies the same tiles.
+GALLERY_TILE = 8192
 
 K = 10
 
@@ -102,7 +105,7 @@ def main(n_gallery, n_queries, d):
         )
         for nprobe in (1, 4, 16, 64):
             # One index, several probe depths (index_params={"nprobe": ...} at fit does the same).
-            approx.indexes_["text"].nprobe = nprobe
+            approx.indexes_["text"].index.nprobe = nprobe
             (_, found), seconds = timed(approx.kneighbors, queries, query_modality="image")
             recall = np.mean([len(set(a) & set(b)) / K for a, b in zip(found, exact)])
             print(f"| {nprobe} | {build_seconds:.1f} | {seconds:.3f} | {search_seconds / seconds:.1f}x | "

@@ -1,6 +1,6 @@
 """GPU training check: the default pipeline on ``device="cuda"`` against the CPU.
 
-    python benchmarks/device_check.py [--episodes 2]
+    python scripts/device_check.py [--episodes 2]
 
 Run on a machine with a CUDA GPU. For each embedded data set and each of
 the first ``--episodes`` class-disjoint episodes (all pairs of the seen

@@ -43,9 +43,9 @@ Rebuild (Debian bookworm packages openclipart-png/openclipart-svg
 
     apt-get install openclipart-png openclipart-svg
     python3 -m pip install torch==2.13.0
-    python3 -m pip install -r benchmarks/requirements-openclipart.txt
+    python3 -m pip install -r scripts/requirements-openclipart.txt
     python3 -m pip install --no-deps -e .     # the encoders: skgcrdp.encoders
-    python3 benchmarks/build_openclipart.py
+    python3 scripts/build_openclipart.py
 """
 
 import argparse

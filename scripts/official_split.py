@@ -1,6 +1,6 @@
 """GCRDP, PLS and CCA on Wikipedia's official split (all classes seen in training).
 
-    python benchmarks/official_split.py
+    python scripts/official_split.py
 
 Fit on the 2173 official training pairs, score mAP@all on the 693 test pairs.
 """

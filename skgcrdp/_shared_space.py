@@ -1,4 +1,4 @@
-"""What the two shared-space transformers have in common."""
+"""What the trained shared-space stages (extract and align) have in common."""
 
 import os
 import warnings
@@ -7,18 +7,12 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import torch
 from skorch.callbacks import Checkpoint
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval
+from sklearn.utils import deprecated
 from sklearn.utils.validation import check_is_fitted
 
-from ._dask import rows_in_parallel
-from ._data import (
-    check_min_classes,
-    check_modality,
-    validate_cross_modal,
-    validate_one_modality,
-)
 from ._training import (
     StopOnNonFiniteLoss,
     build_net,
@@ -28,11 +22,18 @@ from ._training import (
     seeded_torch,
     worker_torch_threads,
 )
+from .exceptions import InterruptedFitWarning
 from .nn import ModalityHeads
+from .utils import (
+    check_min_classes,
+    check_modality,
+    rows_in_parallel,
+    validate_cross_modal,
+    validate_one_modality,
+)
+from .utils._compat import Interval
 
-
-class InterruptedFitWarning(UserWarning):
-    """Training stopped early (e.g. Ctrl-C); the model is usable but undertrained."""
+__all__ = ["SharedSpaceTransformer"]
 
 
 class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
@@ -131,7 +132,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
                 InterruptedFitWarning,
                 stacklevel=2,
             )
-        self.n_output_features_ = module_output_width(self.net_.module_)
+        self.embedding_dim_ = module_output_width(self.net_.module_)
         return self
 
     def _checkpoint_callbacks(self, X, y_encoded):
@@ -192,7 +193,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of shape (n_pairs, 2 * n_output_features_), float32
+        Z : ndarray of shape (n_pairs, 2 * embedding_dim_), float32
             The image embeddings, then the text embeddings.
         """
         check_is_fitted(self)
@@ -218,7 +219,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_output_features_), float32
+        Z : ndarray of shape (n_samples, embedding_dim_), float32
         """
         check_is_fitted(self)
         return self._embed(validate_one_modality(self, X, modality), check_modality(modality))
@@ -226,10 +227,56 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         """Output names ``img__z0..`` then ``txt__z0..``, so later stages can find the split."""
         check_is_fitted(self)
-        d = self.n_output_features_
+        d = self.embedding_dim_
         return np.asarray(
             [f"img__z{i}" for i in range(d)] + [f"txt__z{i}" for i in range(d)], dtype=object
         )
+
+    @deprecated("n_output_features_ was renamed embedding_dim_ in 0.2 and will be removed in 0.3.")
+    @property
+    def n_output_features_(self):
+        return self.embedding_dim_
+
+    def __setstate__(self, state):
+        # Estimators pickled or saved by skgcrdp 0.1 named some state otherwise.
+        if "n_output_features_" in state:
+            state["embedding_dim_"] = state.pop("n_output_features_")
+        if "_saved_network" in state:
+            state["net_"] = state.pop("_saved_network")
+        super().__setstate__(state)
+
+    # -- the protocol skgcrdp.save and skgcrdp.load use (as scikit-learn's
+    # tools use __sklearn_tags__): the trained network travels as plain
+    # tensors, never pickled.
+
+    def __skgcrdp_weights__(self):
+        """The trained network's weights (name -> ndarray) and the device it was on."""
+        check_is_fitted(self)
+        module = self.net_.module_
+        return ({k: v.detach().cpu().numpy() for k, v in module.state_dict().items()},
+                str(self.net_.device))
+
+    def __skgcrdp_set_weights__(self, weights, device):
+        """Rebuild ``net_`` on ``device`` from weights; ValueError when they do not fit.
+
+        The network is built from the fitted parameters and its shapes are
+        compared with the weights' before any of them is copied in.
+        """
+        n_image = self.n_image_features_
+        net = self._new_net(n_image, self.n_features_in_ - n_image, seed=0, device=device,
+                            callbacks=[], n_samples=1).initialize()
+        expected = {k: tuple(v.shape) for k, v in net.module_.state_dict().items()}
+        found = {k: tuple(np.shape(v)) for k, v in weights.items()}
+        if expected != found:
+            wrong = sorted(k for k in set(expected) | set(found) if expected.get(k) != found.get(k))
+            raise ValueError(
+                f"the weights of {type(self).__name__} do not fit the network its saved "
+                f"parameters describe ({wrong[:3]}: expected "
+                f"{[expected.get(k) for k in wrong[:3]]}, found {[found.get(k) for k in wrong[:3]]})"
+            )
+        net.module_.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
+        net.module_.eval()
+        self.net_ = net
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+from ._base import SearchIndex
+
 FAISS_HINT = (
     "algorithm='faiss' needs the faiss-cpu package: pip install faiss-cpu "
     "(or install skgcrdp with the [faiss] extra)."
@@ -20,7 +22,7 @@ def import_faiss():
     return faiss
 
 
-def build_index(gallery, metric, index_params=None):
+def build_ivf(gallery, similarity, index_params=None):
     """An inverted-file index (``IndexIVFFlat``) over the gallery rows.
 
     ``index_params`` may set ``nlist`` (coarse clusters; default about
@@ -38,7 +40,7 @@ def build_index(gallery, metric, index_params=None):
     nlist = int(params.get("nlist", max(1, min(int(math.sqrt(n)), n // POINTS_PER_LIST))))
     if not 1 <= nlist <= n:
         raise ValueError(f"nlist must be between 1 and the gallery size {n}, got {nlist}.")
-    faiss_metric = faiss.METRIC_L2 if metric == "euclidean" else faiss.METRIC_INNER_PRODUCT
+    faiss_metric = faiss.METRIC_L2 if similarity == "euclidean" else faiss.METRIC_INNER_PRODUCT
     quantizer = faiss.IndexFlat(d, faiss_metric)
     index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss_metric)
     index.train(X)
@@ -47,7 +49,7 @@ def build_index(gallery, metric, index_params=None):
     return index
 
 
-def search(index, queries, k):
+def search_ivf(index, queries, k):
     """Scores (similarity: higher is closer) and indices of the ``k`` nearest."""
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     distances, indices = index.search(queries, k)
@@ -64,9 +66,31 @@ def search(index, queries, k):
     return distances, indices
 
 
-def serialize(index):
-    return import_faiss().serialize_index(index)
+class FaissIndex(SearchIndex):
+    """The gallery in memory with an inverted-file faiss index over it, searched approximately.
 
+    Pickled (and saved by :func:`skgcrdp.save`) as its rows and parameters;
+    the faiss index is rebuilt from them when it is loaded, so no faiss bytes
+    are ever read from a file. faiss trains its coarse quantiser with a fixed
+    seed, so the rebuilt index answers as the original did.
+    """
 
-def deserialize(data):
-    return import_faiss().deserialize_index(data)
+    def __init__(self, vectors, similarity, index_params=None):
+        self.vectors = vectors
+        self.similarity = similarity
+        self.index_params = index_params
+        self.index = build_ivf(vectors, similarity, index_params)
+
+    @property
+    def shape(self):
+        return self.vectors.shape
+
+    def search(self, queries, k):
+        return search_ivf(self.index, queries, k)
+
+    def __getstate__(self):
+        return {"vectors": self.vectors, "similarity": self.similarity,
+                "index_params": self.index_params}
+
+    def __setstate__(self, state):
+        self.__init__(state["vectors"], state["similarity"], state["index_params"])

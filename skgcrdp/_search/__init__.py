@@ -1,0 +1,42 @@
+"""Search backends behind one interface: exact, faiss and sharded (dask) galleries.
+
+:func:`build_index` picks the backend for a gallery; the retriever and the
+persistence code only ever see :class:`SearchIndex` objects.
+"""
+
+from ..utils import is_dask_array
+from ._base import SearchIndex
+from ._exact import GALLERY_TILE, QUERY_BLOCK, ExactIndex, exact_top_k, prepare_gallery
+from ._faiss import FAISS_HINT, FaissIndex, import_faiss
+from ._sharded import ShardedIndex
+
+__all__ = [
+    "FAISS_HINT",
+    "GALLERY_TILE",
+    "QUERY_BLOCK",
+    "ExactIndex",
+    "FaissIndex",
+    "SearchIndex",
+    "ShardedIndex",
+    "build_index",
+    "exact_top_k",
+    "import_faiss",
+    "prepare_gallery",
+]
+
+
+def build_index(Z, similarity, *, algorithm="brute", index_params=None, block_size=None):
+    """The search index of one gallery: sharded for a dask array, else faiss or exact.
+
+    ``Z`` holds the gallery rows as given; they are prepared here (unit rows
+    for cosine), in memory or, for a dask array, where each shard lies.
+    """
+    if is_dask_array(Z):
+        # Shards are prepared where they lie; a plain function travels, not the retriever.
+        prepared = Z.map_blocks(prepare_gallery, similarity, dtype=Z.dtype)
+        return ShardedIndex(prepared, similarity,
+                            (index_params or {}) if algorithm == "faiss" else None)
+    vectors = prepare_gallery(Z, similarity)
+    if algorithm == "faiss":
+        return FaissIndex(vectors, similarity, index_params)
+    return ExactIndex(vectors, similarity, block_size)
