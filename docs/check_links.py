@@ -27,7 +27,7 @@ class _Links(HTMLParser):
                 self.links.append(attrs[name])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parse(path):
     """Links and ids of one page, read once however many pages link to it."""
     parser = _Links()

@@ -12,7 +12,6 @@ Run by hand: ``python examples/plot_grid_search.py`` (about 30 s on 2 CPU cores)
 """
 
 import matplotlib.pyplot as plt
-
 from sklearn.model_selection import GridSearchCV
 
 from skgcrdp import make_gcrdp_pipeline

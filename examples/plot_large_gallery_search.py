@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from skgcrdp import CrossModalRetriever
-from skgcrdp.metrics import normalize_rows
+from skgcrdp.utils import normalize_rows
 
 rng = np.random.default_rng(0)
 n_gallery, n_queries, dim, k = 100_000, 500, 64, 10

@@ -22,7 +22,8 @@ Rules that keep the benchmark honest (each counted in the build report):
    their sibling classes: left out, as is the ``unsorted`` folder.
 2. Class-name leakage: every caption word whose stem equals a word of the class
    name or of the file's folder path (``animals/mammals`` -> animal, mammal; an
-   icon theme's name) is removed, so no caption names its class or its collection. Generic words of the collection (clipart, openclipart, hash) and
+   icon theme's name) is removed, so no caption names its class or its collection. Generic words of
+   the collection (clipart, openclipart, hash) and
    the author's name go too.
 3. Collection titles shared by five or more files ("Part of the Flat Icon
    Collection", "gramastar") say nothing about the picture: the file name's
@@ -30,7 +31,8 @@ Rules that keep the benchmark honest (each counted in the build report):
 4. Duplicates (the same pixels on white): a picture filed under two classes is dropped from both (it has
    no single label); within a class a picture or a caption seen before is
    dropped (no duplicate pairs, and no free text->text matches).
-5. Pictures over 16 Mpixel (a few gradient sheets) are left out; captions with no word of three letters or more left are dropped; classes
+5. Pictures over 16 Mpixel (a few gradient sheets) are left out; captions with no word of three
+letters or more left are dropped; classes
    are capped at ``--max-per-class`` pairs (seeded) and classes with fewer
    than ``--min-per-class`` are dropped.
 

@@ -141,12 +141,10 @@ def alone(function, argument):
 def on_cluster(scenario, argument, limit_threads=True, n_workers=2, threads_per_worker=1):
     import dask
     import dask.array as da
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, wait
     from joblib import parallel_backend
 
     from skgcrdp import CrossModalRetriever, embed_modality
-
-    from distributed import wait
 
     with LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:

@@ -17,8 +17,8 @@ from sklearn.metrics import label_ranking_average_precision_score
 from skgcrdp import split_modalities
 from skgcrdp.benchmark import load_benchmark_data
 from skgcrdp.benchmark.__main__ import DEFAULT_EPISODES, EPISODES_BY_DATA
-from skgcrdp.utils import normalize_rows
 from skgcrdp.model_selection import ClassDisjointSplit
+from skgcrdp.utils import normalize_rows
 
 
 def map_without_self(scores, y):

@@ -94,7 +94,8 @@ def main(argv=None):
     print(f"torch {torch.__version__}, {gpu}, {torch.get_num_threads()} CPU threads")
     warnings.filterwarnings("ignore")
     failures = []
-    print("| data | episode | device | fit s | unseen mAP | params on | peak GPU MiB | one modality = paired half |")
+    print("| data | episode | device | fit s | unseen mAP | params on | peak GPU MiB "
+          "| one modality = paired half |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, load in LOADERS.items():
         bunch = load()

@@ -78,7 +78,8 @@ def main(n_gallery, n_queries, d):
     print("| measure | value |")
     print("| --- | --- |")
     print(f"| square GEMM 4096^3 (machine's best) | {gemm_rate / 1e9:.0f} GFLOP/s |")
-    print(f"| the search's own products, no top-k | {product_rate / 1e9:.0f} GFLOP/s ({product_seconds:.2f} s) |")
+    print(f"| the search's own products, no top-k | {product_rate / 1e9:.0f} GFLOP/s "
+          f"({product_seconds:.2f} s) |")
     print(f"| CrossModalRetriever.kneighbors | {search_rate / 1e9:.0f} GFLOP/s ({search_seconds:.2f} s, "
           f"{n_queries / search_seconds:.0f} queries/s) |")
     print(f"| search rate / square GEMM rate | **{search_rate / gemm_rate:.0%}** |")

@@ -18,9 +18,8 @@ import warnings
 import numpy as np
 import torch
 
-from skgcrdp import make_gcrdp_pipeline
+from skgcrdp import GMMFeatureExtractor, make_gcrdp_pipeline
 from skgcrdp.datasets import load_wikipedia
-from skgcrdp import GMMFeatureExtractor
 
 # A profile times an internal step (the mixture refits) by wrapping it.
 from skgcrdp.extraction import _RefitMixtures as RefitMixtures

@@ -8,6 +8,7 @@ puts the stages together. Around them: ``model_selection``, ``datasets``,
 ``encoders``, ``benchmark``; ``utils`` holds what the stages share.
 """
 
+from ._version import __version__ as __version__
 from .alignment import RelativeDistanceAligner
 from .extraction import GMMFeatureExtractor
 from .persistence import load, save
@@ -15,8 +16,6 @@ from .pipeline import gcrdp_params, make_gcrdp_pipeline
 from .preprocessing import ModalityTransformer
 from .retrieval import CrossModalRetriever
 from .utils import embed_modality, split_modalities, stack_modalities
-
-__version__ = "0.2.0.dev0"
 
 __all__ = [
     "CrossModalRetriever",

@@ -8,10 +8,10 @@ from pathlib import Path
 import joblib
 import numpy as np
 import torch
-from skorch.callbacks import Checkpoint
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import deprecated
 from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import Checkpoint
 
 from ._training import (
     StopOnNonFiniteLoss,

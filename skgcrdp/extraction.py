@@ -1,4 +1,7 @@
-"""The extract step: GMM-based comprehensive feature extraction, the GC of GCRDP (:class:`GMMFeatureExtractor`)."""
+"""The extract step: GMM-based comprehensive feature extraction, the GC of GCRDP.
+
+:class:`GMMFeatureExtractor`, with the class mixtures it refits while it trains.
+"""
 
 import warnings
 from numbers import Integral, Real

@@ -19,7 +19,8 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils.validation import check_array, column_or_1d
 
-from .utils import SIMILARITIES, normalize_rows, shared_space, similarity_matrix
+from .utils import SIMILARITIES, shared_space, similarity_matrix
+from .utils import normalize_rows as _unit_rows  # its public path is skgcrdp.utils
 
 __all__ = [
     "RetrievalScorer",
@@ -211,6 +212,7 @@ def _mean_over_blocks(metric, k, blocks, y_gallery):
             f"{n_undefined} quer(ies) have no relevant gallery item and are left "
             "out of the mean.",
             UndefinedMetricWarning,
+            stacklevel=3,
         )
     if count == 0:
         return 0.0
@@ -371,7 +373,7 @@ def embedding_retrieval_score(
     if y_query.shape[0] != Z_query.shape[0] or y_gallery.shape[0] != Z_gallery.shape[0]:
         raise ValueError("Labels and embeddings must have the same number of rows.")
     if similarity == "cosine":
-        Z_query, Z_gallery = normalize_rows(Z_query), normalize_rows(Z_gallery)
+        Z_query, Z_gallery = _unit_rows(Z_query), _unit_rows(Z_gallery)
         similarity = "dot"
     step = _block_rows(Z_gallery.shape[0], block_size)
     blocks = (

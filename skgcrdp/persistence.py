@@ -39,6 +39,7 @@ from pathlib import Path
 
 from sklearn.utils.validation import check_is_fitted
 
+from ._version import __version__
 from .exceptions import ModelFileError
 from .utils import resolve_device
 
@@ -183,8 +184,6 @@ def save(estimator, path):
 
 
 def _library_version():
-    from . import __version__
-
     return __version__
 
 

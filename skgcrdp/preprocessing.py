@@ -35,9 +35,10 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
     split without ``n_image_features``. ``set_output`` is honoured:
     ``set_output(transform="default")`` gives a plain array instead (the
     split is then ``n_image_features_out_``, for the next stage's
-    ``n_image_features``), ``"pandas"`` (the default) a DataFrame. :meth:`transform_modality` runs one modality's
-    transformer alone, which lets :func:`~skgcrdp.embed_modality` embed a
-    gallery or queries of one modality through the whole pipeline.
+    ``n_image_features``), ``"pandas"`` (the default) a DataFrame.
+    :meth:`transform_modality` runs one modality's transformer alone, which
+    lets :func:`~skgcrdp.embed_modality` embed a gallery or queries of one
+    modality through the whole pipeline.
 
     Parameters
     ----------

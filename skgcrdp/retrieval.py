@@ -125,9 +125,10 @@ class CrossModalRetriever(BaseEstimator):
             )
         return self.metric
 
-    def _index(self, Z):
+    def _index(self, Z, prepared=False):
         return build_index(Z, self._similarity(), algorithm=self.algorithm,
-                           index_params=self.index_params, block_size=self.block_size)
+                           index_params=self.index_params, block_size=self.block_size,
+                           prepared=prepared)
 
     @property
     def galleries_(self):
@@ -306,7 +307,8 @@ class CrossModalRetriever(BaseEstimator):
             state["metric"] = "deprecated"
         super().__setstate__(state)
         if galleries is not None:
-            self.indexes_ = {m: None if Z is None else self._index(Z) for m, Z in galleries.items()}
+            self.indexes_ = {m: None if Z is None else self._index(Z, prepared=True)
+                             for m, Z in galleries.items()}
 
     @staticmethod
     def _to_distance(scores, similarity):

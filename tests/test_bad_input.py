@@ -156,7 +156,10 @@ ACCEPTED = [
 @pytest.mark.parametrize("case, make", ACCEPTED, ids=[a[0] for a in ACCEPTED])
 def test_accepted_input_gives_finite_embeddings(case, make, data):
     X, y = make(data[0], data[1])
-    model = extractor(n_components_per_class=3).fit(X, y)
+    # Every class gets its mixture (one-pair classes included), so that the
+    # cases above reach the mixtures' fits and not only the encoders.
+    model = extractor(n_components_per_class=3, min_pairs_for_mixture=1).fit(X, y)
+    assert set(model.prototype_labels_) == set(np.unique(y))
     Z = model.transform(X)
     assert Z.shape == (X.shape[0], 2 * FAST["embedding_dim"])
     assert Z.dtype == np.float32 and np.isfinite(Z).all()

@@ -18,7 +18,8 @@ def test_cross_decomposition_equals_the_two_view_model(synthetic):
 
 def test_one_modality_halves(synthetic):
     X, y, n_image = synthetic
-    for embedder in (CrossDecompositionEmbedder(n_image, CCA(3)), RandomProjectionEmbedder(n_image, 3, random_state=0)):
+    for embedder in (CrossDecompositionEmbedder(n_image, CCA(3)),
+                     RandomProjectionEmbedder(n_image, 3, random_state=0)):
         Z = embedder.fit(X).transform(X)
         np.testing.assert_allclose(embedder.transform_modality(X[:, :n_image], "image"), Z[:, :3])
         np.testing.assert_allclose(embedder.transform_modality(X[:, n_image:], "text"), Z[:, 3:])
@@ -39,7 +40,8 @@ def test_aligner_after_cca_and_one_modality_through_the_pipeline(synthetic):
 def test_cca_retrieves_and_random_projection_does_not(synthetic):
     X, y, n_image = synthetic
     cca = make_pipeline(CrossDecompositionEmbedder(n_image, CCA(4)), CrossModalRetriever()).fit(X, y)
-    rand = make_pipeline(RandomProjectionEmbedder(n_image, 4, random_state=0), CrossModalRetriever()).fit(X, y)
+    rand = make_pipeline(RandomProjectionEmbedder(n_image, 4, random_state=0),
+                         CrossModalRetriever()).fit(X, y)
     chance = 1 / len(np.unique(y))
     assert cca.score(X, y) > 0.5
     assert abs(rand.score(X, y) - chance) < 0.15
@@ -77,7 +79,7 @@ def test_pca_front_lets_cca_fit_more_features_than_pairs(rng):
 def test_relative_profiles_are_centred_similarities_to_the_anchors(synthetic):
     X, y, n_image = synthetic
     from skgcrdp.baselines import RelativeProfileEmbedder
-    from skgcrdp.metrics import normalize_rows
+    from skgcrdp.utils import normalize_rows
 
     train, test = X[:120], X[120:]
     A = StandardScaler().fit(train[:, n_image:])

@@ -174,8 +174,8 @@ def test_faiss_shards_find_most_true_neighbours(client):
 def test_a_union_with_relative_profiles_embeds_a_dask_array_like_numpy():
     from skgcrdp.baselines import CrossDecompositionEmbedder, RelativeProfileEmbedder
     from skgcrdp.datasets import make_multimodal_classification
-    from skgcrdp.utils import is_dask_array
     from skgcrdp.union import SharedSpaceUnion
+    from skgcrdp.utils import is_dask_array
 
     X, y = make_multimodal_classification(n_classes=4, random_state=0)
     union = SharedSpaceUnion([("pls", CrossDecompositionEmbedder(20)),

@@ -171,3 +171,27 @@ def test_at_k_metrics_with_heavy_ties_match_a_full_sort(metric, k, rng):
     functions = {"map": mean_average_precision, "precision": precision_at_k, "recall": recall_at_k}
     got = functions[metric](y_q, y_g, scores, k=k)
     assert got == pytest.approx(_tied_reference(metric, k, y_q, y_g, scores))
+
+
+def test_the_old_names_still_work_and_warn():
+    import skgcrdp.metrics as metrics
+    from skgcrdp.utils import normalize_rows, similarity_matrix
+
+    Z = np.array([[1.0, 0.0, 0.9, 0.1], [0.0, 1.0, 0.2, 0.8], [1.0, 1.0, 0.5, 0.5]])
+    y = [0, 1, 0]
+    with pytest.warns(FutureWarning, match="similarity="):
+        old = cross_modal_retrieval_score(Z, y, similarity_metric="dot")
+    assert old == cross_modal_retrieval_score(Z, y, similarity="dot")
+    with pytest.warns(FutureWarning, match="skgcrdp.utils.similarity_matrix"):
+        assert metrics.similarity is similarity_matrix
+    with pytest.warns(FutureWarning, match="skgcrdp.utils.normalize_rows"):
+        assert metrics.normalize_rows is normalize_rows
+    with pytest.raises(AttributeError):
+        metrics.no_such_name  # noqa: B018
+
+
+def test_bad_similarity_is_named():
+    with pytest.raises(ValueError, match="similarity must be one of"):
+        cross_modal_retrieval_score(np.ones((2, 4)), [0, 1], similarity="manhattan")
+    with pytest.raises(ValueError, match="similarity must be one of"):
+        make_retrieval_scorer(similarity="manhattan")

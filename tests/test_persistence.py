@@ -1,164 +1,271 @@
-"""Determinism and persistence across processes; loading a CUDA-trained model on CPU."""
+"""Safe model files: skgcrdp.save / skgcrdp.load never unpickle, and refuse what they cannot check."""
 
+import json
 import pickle
 import subprocess
 import sys
 import textwrap
+import zipfile
 
-import joblib
 import numpy as np
+import pandas as pd
 import pytest
-import torch
-from joblib import Parallel, delayed
+from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline
 
-from skgcrdp import make_gcrdp_pipeline
+pytest.importorskip("skops", reason='needs pip install -e ".[safe]"')
+pytest.importorskip("safetensors", reason='needs pip install -e ".[safe]"')
 
-from .conftest import FAST
+import skgcrdp  # noqa: E402
+from skgcrdp import (  # noqa: E402
+    CrossModalRetriever,
+    GMMFeatureExtractor,
+    ModalityTransformer,
+    RelativeDistanceAligner,
+    embed_modality,
+    make_gcrdp_pipeline,
+)
+from skgcrdp.baselines import (  # noqa: E402
+    CrossDecompositionEmbedder,
+    RandomProjectionEmbedder,
+    RelativeProfileEmbedder,
+)
+from skgcrdp.metrics import shared_space  # noqa: E402
+from skgcrdp.persistence import FORMAT_VERSION, ModelFileError  # noqa: E402
+from skgcrdp.union import SharedSpaceUnion  # noqa: E402
 
-# On the CPU: these tests compare fits bit for bit, which only CPU training
-# promises (GPU training is checked by scripts/device_check.py).
-PARAMS = {f"extract__{k}": v for k, v in FAST.items()} | {
-    "align__max_epochs": 2,
-    "extract__device": "cpu",
-    "align__device": "cpu",
-}
+from .conftest import FAST  # noqa: E402
+
+PIPE = {f"extract__{k}": v for k, v in FAST.items()} | {"align__max_epochs": 2}
 
 
-def _fit(X, y, seed=0):
-    return make_gcrdp_pipeline(20, random_state=seed, **PARAMS).fit(X, y)
+@pytest.fixture(scope="module")
+def fitted(synthetic):
+    X, y, n_image = synthetic
+    return make_gcrdp_pipeline(n_image, random_state=0, device="cpu", **PIPE).fit(X, y)
 
 
-def _run_python(code, tmp_path):
+def _round_trip(estimator, tmp_path, **load_options):
+    return skgcrdp.load(skgcrdp.save(estimator, tmp_path / "model.skgcrdp"), **load_options)
+
+
+def test_default_pipeline_gives_identical_embeddings_neighbours_and_scores(fitted, synthetic,
+                                                                          tmp_path):
+    X, y, n_image = synthetic
+    loaded = _round_trip(fitted, tmp_path)
+    np.testing.assert_array_equal(shared_space(loaded, X), shared_space(fitted, X))
+    assert loaded.score(X, y) == fitted.score(X, y)
+    for modality, part in (("image", X[:, :n_image]), ("text", X[:, n_image:])):
+        np.testing.assert_array_equal(embed_modality(loaded, part, modality),
+                                      embed_modality(fitted, part, modality))
+    Z = shared_space(fitted, X)
+    np.testing.assert_array_equal(loaded[-1].kneighbors(Z[:, : Z.shape[1] // 2])[1],
+                                  fitted[-1].kneighbors(Z[:, : Z.shape[1] // 2])[1])
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: GMMFeatureExtractor(n, random_state=0, device="cpu", **FAST),
+    lambda n: RelativeDistanceAligner(n, max_epochs=2, random_state=0, device="cpu"),
+    lambda n: CrossDecompositionEmbedder(n),
+    lambda n: RandomProjectionEmbedder(n, n_components=4, random_state=0),
+    lambda n: RelativeProfileEmbedder(n, temperature=0.2),
+    lambda n: SharedSpaceUnion([("pls", CrossDecompositionEmbedder(n)),
+                                ("profiles", RelativeProfileEmbedder(n, temperature=0.2))],
+                               weights={"profiles": 0.5}),
+    lambda n: SharedSpaceUnion([("random", RandomProjectionEmbedder(n, random_state=0)),
+                                ("profiles", RelativeProfileEmbedder(n, temperature=0.2))],
+                               weights={"random": 0}),
+], ids=["extractor", "aligner", "pls", "random", "profiles", "union", "union with a dropped member"])
+def test_every_embedder_round_trips(make, synthetic, tmp_path):
+    X, y, n_image = synthetic
+    model = make(n_image).fit(X, y)
+    np.testing.assert_array_equal(_round_trip(model, tmp_path).transform(X), model.transform(X))
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "faiss"])
+def test_retriever_with_a_stored_gallery_round_trips(algorithm, tmp_path):
+    if algorithm == "faiss":
+        pytest.importorskip("faiss")
+    rng = np.random.default_rng(0)
+    gallery, queries = rng.normal(size=(3000, 16)), rng.normal(size=(20, 16))
+    retriever = CrossModalRetriever(n_neighbors=5, algorithm=algorithm)
+    retriever.fit_gallery(gallery, rng.integers(0, 5, 3000), modality="text")
+    loaded = _round_trip(retriever, tmp_path)
+    expected = {"brute": "ExactIndex", "faiss": "FaissIndex"}[algorithm]
+    assert type(loaded.indexes_["text"]).__name__ == expected   # rebuilt from its rows
+    for got, expected in zip(loaded.kneighbors(queries), retriever.kneighbors(queries)):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_pipeline_with_a_text_front_round_trips(tmp_path):
+    rng = np.random.default_rng(0)
+    words = np.array(["red", "bus", "dog", "park", "ship", "sea"])
+    y = np.repeat([0, 1, 2], 12)
+    frame = pd.DataFrame(rng.normal(size=(36, 5)) + y[:, None], columns=[f"p{i}" for i in range(5)])
+    frame["caption"] = [" ".join(rng.choice(words[2 * c: 2 * c + 2], 3)) for c in y]
+    pre = ModalityTransformer(image=PCA(3), text=make_pipeline(TfidfVectorizer(), TruncatedSVD(2)),
+                              image_columns=[f"p{i}" for i in range(5)], text_columns="caption")
+    pipe = make_gcrdp_pipeline(preprocess=pre, random_state=0, device="cpu", **PIPE).fit(frame, y)
+    loaded = _round_trip(pipe, tmp_path)
+    np.testing.assert_array_equal(embed_modality(loaded, ["a red bus"], "text"),
+                                  embed_modality(pipe, ["a red bus"], "text"))
+    assert loaded.score(frame, y) == pipe.score(frame, y)
+
+
+def test_loads_in_a_fresh_process(fitted, synthetic, tmp_path):
+    X, _, _ = synthetic
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    np.save(tmp_path / "X.npy", X)
     script = tmp_path / "child.py"
-    script.write_text(textwrap.dedent(code))
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                            timeout=300)
+    script.write_text(textwrap.dedent(f"""
+        import numpy as np, skgcrdp
+        from skgcrdp.metrics import shared_space
+        model = skgcrdp.load({str(path)!r})
+        np.save({str(tmp_path / "Z.npy")!r}, shared_space(model, np.load({str(tmp_path / "X.npy")!r})))
+    """))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
+    np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), shared_space(fitted, X))
 
 
-def test_same_seed_gives_identical_embeddings_in_a_fresh_process(synthetic, tmp_path):
+def test_an_unfitted_model_is_not_saved(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        skgcrdp.save(make_gcrdp_pipeline(4), tmp_path / "model.skgcrdp")
+
+
+def test_saving_leaves_the_model_as_it_was(fitted, synthetic, tmp_path):
     X, y, _ = synthetic
-    np.save(tmp_path / "X.npy", X)
-    np.save(tmp_path / "y.npy", y)
-    _run_python(f"""
-        import numpy as np, torch
-        from skgcrdp import make_gcrdp_pipeline
-        torch.set_num_threads(1)
-        X, y = np.load({str(tmp_path / "X.npy")!r}), np.load({str(tmp_path / "y.npy")!r})
-        pipe = make_gcrdp_pipeline(20, random_state=0, **{PARAMS!r}).fit(X, y)
-        np.save({str(tmp_path / "Z.npy")!r}, pipe[:-1].transform(X))
-        np.save({str(tmp_path / "score.npy")!r}, pipe.score(X, y))
-    """, tmp_path)
-    pipe = _fit(X, y)
-    np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), pipe[:-1].transform(X))
-    assert float(np.load(tmp_path / "score.npy")) == pipe.score(X, y)
+    before = shared_space(fitted, X)
+    skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    assert fitted[0].net_ is not None and not hasattr(fitted[0], "_saved_network")
+    np.testing.assert_array_equal(shared_space(fitted, X), before)
 
 
-@pytest.mark.parametrize("dump", ["pickle", "joblib"])
-def test_saved_pipeline_gives_identical_outputs_in_a_fresh_process(dump, synthetic, tmp_path):
-    X, y, _ = synthetic
-    pipe = _fit(X, y)
-    path = tmp_path / "pipe.bin"
-    if dump == "pickle":
-        path.write_bytes(pickle.dumps(pipe))
-        load = f"pickle.loads(open({str(path)!r}, 'rb').read())"
-    else:
-        joblib.dump(pipe, path)
-        load = f"joblib.load({str(path)!r})"
-    np.save(tmp_path / "X.npy", X)
-    np.save(tmp_path / "y.npy", y)
-    _run_python(f"""
-        import pickle, joblib, numpy as np
-        X, y = np.load({str(tmp_path / "X.npy")!r}), np.load({str(tmp_path / "y.npy")!r})
-        pipe = {load}
-        np.save({str(tmp_path / "Z.npy")!r}, pipe[:-1].transform(X))
-        np.save({str(tmp_path / "nn.npy")!r}, pipe[-1].kneighbors(pipe[:-1].transform(X))[1])
-        np.save({str(tmp_path / "score.npy")!r}, pipe.score(X, y))
-    """, tmp_path)
-    Z = pipe[:-1].transform(X)
-    np.testing.assert_array_equal(np.load(tmp_path / "Z.npy"), Z)
-    np.testing.assert_array_equal(np.load(tmp_path / "nn.npy"), pipe[-1].kneighbors(Z)[1])
-    assert float(np.load(tmp_path / "score.npy")) == pipe.score(X, y)
+def test_a_model_saved_on_cuda_loads_on_the_cpu(fitted, synthetic, tmp_path, monkeypatch):
+    import torch
 
-
-@pytest.mark.filterwarnings("ignore:Setting self.device = cpu")
-def test_model_trained_on_cuda_loads_and_runs_on_a_cpu_only_machine(synthetic, monkeypatch):
-    # No GPU here: train on CPU, mark the nets as CUDA ones (what a GPU fit
-    # leaves behind), then unpickle where CUDA is unavailable. skorch maps
-    # the weights to the CPU on load; embeddings must not change.
-    X, y, _ = synthetic
-    pipe = _fit(X, y)
-    expected = pipe[:-1].transform(X)
-    for step in (pipe[0], pipe[1]):
-        step.net_.device = "cuda"
-    data = pickle.dumps(pipe)
+    X, _, _ = synthetic
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    for network in manifest["networks"].values():
+        network["device"] = "cuda"  # what a GPU fit writes
+    _repack(path, manifest, members)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.warns(UserWarning, match="no CUDA devices are available"):
-        loaded = pickle.loads(data)
-    assert str(loaded[0].net_.device) == "cpu" and str(loaded[1].net_.device) == "cpu"
-    np.testing.assert_array_equal(loaded[:-1].transform(X), expected)
+    loaded = skgcrdp.load(path)
+    assert str(loaded[0].net_.device) == "cpu"
+    np.testing.assert_array_equal(shared_space(loaded, X), shared_space(fitted, X))
 
 
-class _TensorSpotter(pickle.Pickler):
-    """A pickler that records every tensor pickled the plain way.
-
-    skorch saves its device-dependent attributes (module, criterion,
-    optimizer) with ``torch.save`` into bytes before pickle sees them, and
-    maps them to an available device on load; a tensor pickle meets
-    directly is restored on the device it was saved from, which fails for a
-    CUDA tensor on a machine without CUDA.
-    """
-
-    def __init__(self, file):
-        super().__init__(file)
-        self.tensors = []
-
-    # The batch sampler's random generator is a CPU one by construction; its
-    # state pickles as a byte tensor of this shape, and loads anywhere.
-    GENERATOR_STATE = torch.Generator().get_state().shape
-
-    def reducer_override(self, obj):
-        if isinstance(obj, torch.Tensor):
-            if not (obj.dtype == torch.uint8 and obj.shape == self.GENERATOR_STATE):
-                self.tensors.append(tuple(obj.shape))
-        return NotImplemented
+# -- what loading refuses ---------------------------------------------------------
 
 
-def test_no_tensor_of_a_fitted_pipeline_escapes_the_device_mapping_on_load(synthetic):
-    # On a GPU, the criterion's mixtures were once kept in the net's
-    # `criterion` parameter too, and unpickling such a model without CUDA
-    # failed (found by scripts/device_check.py on an H200).
-    import io
-
-    X, y, _ = synthetic
-    spotter = _TensorSpotter(io.BytesIO())
-    spotter.dump(_fit(X, y))
-    assert spotter.tensors == []
+def _unpack(path):
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    return json.loads(members.pop("manifest.json")), members
 
 
-def test_fits_in_parallel_threads_share_no_random_state(synthetic):
-    # Fits in parallel threads (joblib's threading backend) give exactly
-    # what they give alone, in any order.
-    X, y, _ = synthetic
-    alone = [_fit(X, y, seed)[:-1].transform(X) for seed in (0, 1)]
-    together = Parallel(n_jobs=2, backend="threading")(
-        delayed(lambda s: _fit(X, y, s)[:-1].transform(X))(seed) for seed in (1, 0, 1, 0)
-    )
-    for got, seed in zip(together, (1, 0, 1, 0)):
-        np.testing.assert_array_equal(got, alone[seed])
+def _repack(path, manifest, members):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        for name, data in members.items():
+            archive.writestr(name, data)
 
 
-def test_grid_search_in_two_processes_equals_one(synthetic):
-    from sklearn.model_selection import GridSearchCV
+class _Exploit:
+    """Pickling this writes a file when the pickle is loaded."""
 
-    from skgcrdp.model_selection import ClassDisjointSplit
+    def __init__(self, marker):
+        self.marker = marker
 
-    X, y, _ = synthetic
-    grid = {"extract__temperature": [0.2, 0.5]}
-    cv = ClassDisjointSplit(n_splits=2, random_state=0)
-    scores = [
-        GridSearchCV(make_gcrdp_pipeline(20, random_state=0, **PARAMS), grid, cv=cv, n_jobs=n_jobs)
-        .fit(X, y).cv_results_["mean_test_score"]
-        for n_jobs in (1, 2)
-    ]
-    np.testing.assert_array_equal(scores[0], scores[1])
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_pickle_file_is_refused_and_nothing_runs(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "model.skgcrdp"
+    path.write_bytes(pickle.dumps(_Exploit(str(marker))))
+    with pytest.raises(ModelFileError, match="not a skgcrdp model file.*never opened"):
+        skgcrdp.load(path)
+    assert not marker.exists()
+
+
+def test_a_pickle_hidden_in_a_valid_file_is_refused_and_nothing_runs(fitted, tmp_path):
+    # A model payload swapped for a pickle, checksums recomputed: the loader
+    # reads skops, not pickle, so the bytes are never unpickled.
+    import hashlib
+
+    marker = tmp_path / "pwned"
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    members["model.skops"] = pickle.dumps(_Exploit(str(marker)))
+    manifest["sha256"]["model.skops"] = hashlib.sha256(members["model.skops"]).hexdigest()
+    _repack(path, manifest, members)
+    with pytest.raises(ModelFileError, match="not a skops payload"):
+        skgcrdp.load(path)
+    assert not marker.exists()
+
+
+class NotTrusted(RandomProjectionEmbedder):
+    """A type that neither skops nor skgcrdp trusts."""
+
+
+def test_an_untrusted_type_is_named_and_not_built(tmp_path):
+    import skops.io as sio
+
+    rng = np.random.default_rng(0)
+    model = NotTrusted(3, n_components=2, random_state=0).fit(rng.normal(size=(10, 5)))
+    path = skgcrdp.save(model, tmp_path / "model.skgcrdp")
+    with pytest.raises(ModelFileError, match=r"not trusted: \['tests.test_persistence.NotTrusted'\]"):
+        skgcrdp.load(path)
+    loaded = skgcrdp.load(path, trusted=["tests.test_persistence.NotTrusted"])
+    assert type(loaded).__name__ == "NotTrusted"
+    assert "tests.test_persistence.NotTrusted" in sio.get_untrusted_types(
+        data=_unpack(path)[1]["model.skops"])
+
+
+def test_a_newer_major_format_is_refused(fitted, tmp_path):
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    manifest["format_version"] = [FORMAT_VERSION[0] + 1, 0]
+    _repack(path, manifest, members)
+    with pytest.raises(ModelFileError, match="format version.*Upgrade skgcrdp"):
+        skgcrdp.load(path)
+
+
+def test_truncated_and_altered_files_are_refused(fitted, tmp_path):
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    data = path.read_bytes()
+    truncated = tmp_path / "truncated.skgcrdp"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="not a skgcrdp model file|truncated"):
+        skgcrdp.load(truncated)
+    manifest, members = _unpack(path)
+    weights = next(name for name in members if name.startswith("weights/"))
+    members[weights] = members[weights][:-8] + b"\x00" * 8
+    _repack(path, manifest, members)
+    with pytest.raises(ModelFileError, match=f"checksum of {weights} does not match"):
+        skgcrdp.load(path)
+
+
+def test_weights_of_the_wrong_shape_are_refused(fitted, tmp_path):
+    import hashlib
+
+    from safetensors.numpy import load as from_bytes
+    from safetensors.numpy import save as to_bytes
+
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    name = next(n for n in members if n.startswith("weights/"))
+    state = from_bytes(members[name])
+    key = next(iter(state))
+    state[key] = np.zeros(tuple(s + 1 for s in state[key].shape), dtype=state[key].dtype)
+    members[name] = to_bytes(state)
+    manifest["sha256"][name] = hashlib.sha256(members[name]).hexdigest()
+    _repack(path, manifest, members)
+    with pytest.raises(ModelFileError, match="do not fit the network"):
+        skgcrdp.load(path)

@@ -4,8 +4,6 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -119,25 +117,6 @@ def test_extractor_output_layout_and_prototypes(fitted, synthetic):
     assert list(extractor.get_feature_names_out()[[0, d]]) == ["img__z0", "txt__z0"]
 
 
-def test_aligner_after_per_modality_pca(synthetic):
-    X, y, n_image = synthetic
-    pca = ColumnTransformer([
-        ("img", PCA(6, random_state=0), slice(0, n_image)),
-        ("txt", PCA(4, random_state=0), slice(n_image, None)),
-    ])
-    pipe = make_pipeline(
-        pca, RelativeDistanceAligner(n_image_features=6, random_state=0, max_epochs=100, lr=1e-2),
-        CrossModalRetriever(),
-    ).fit(X, y)
-    assert pipe[:-1].transform(X).shape == (len(X), 8)
-    # Training on these pairs must align them better than the untrained heads.
-    untrained = make_pipeline(
-        pca, RelativeDistanceAligner(n_image_features=6, random_state=0, max_epochs=0),
-        CrossModalRetriever(),
-    ).fit(X, y)
-    assert pipe.score(X, y) > untrained.score(X, y) + 0.1
-
-
 def test_set_output_pandas_carries_the_split(synthetic):
     X, y, n_image = synthetic
     extractor = GMMFeatureExtractor(n_image, random_state=0, **FAST).set_output(transform="pandas")
@@ -152,30 +131,6 @@ def test_predict_returns_class_of_nearest_other_modality(fitted, synthetic):
     retriever = fitted[-1]
     _, nearest = retriever.kneighbors(Z, n_neighbors=1)
     np.testing.assert_array_equal(fitted.predict(X), y[nearest[:, 0]])
-
-
-def test_kneighbors_matches_brute_force(rng):
-    Z = rng.randn(50, 8)
-    retriever = CrossModalRetriever(block_size=7).fit(Z)
-    distances, indices = retriever.kneighbors(Z, n_neighbors=4, query_modality="text")
-    image = Z[:, :4] / np.linalg.norm(Z[:, :4], axis=1, keepdims=True)
-    text = Z[:, 4:] / np.linalg.norm(Z[:, 4:], axis=1, keepdims=True)
-    cosine = text @ image.T
-    expected = np.argsort(-cosine, axis=1, kind="stable")[:, :4]
-    np.testing.assert_array_equal(indices, expected)
-    np.testing.assert_allclose(distances, 1 - np.take_along_axis(cosine, expected, 1), atol=1e-12)
-
-
-@pytest.mark.parametrize("k", [0, -2, 51])
-def test_bad_neighbour_counts(k, rng):
-    retriever = CrossModalRetriever().fit(rng.randn(50, 8))
-    with pytest.raises(ValueError, match="n_neighbors"):
-        retriever.kneighbors(rng.randn(3, 4), n_neighbors=k)
-
-
-def test_retriever_rejects_odd_width(rng):
-    with pytest.raises(ValueError, match="odd number"):
-        CrossModalRetriever().fit(rng.randn(10, 5))
 
 
 def test_grid_search_without_scoring_and_cross_val_score(wikipedia):

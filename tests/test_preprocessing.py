@@ -153,6 +153,39 @@ def test_set_output_and_round_trips():
     pd.testing.assert_frame_equal(clone(pre).fit(frame, y).transform(frame), expected)
 
 
+def test_set_output_default_gives_an_array_and_the_split_stays_known():
+    frame, y = captioned_frame()
+    expected = text_pre().fit(frame, y).transform(frame)
+    plain = text_pre().set_output(transform="default").fit(frame, y)
+    Z = plain.transform(frame)
+    assert isinstance(Z, np.ndarray)
+    np.testing.assert_array_equal(Z, expected.to_numpy())
+    assert (plain.n_image_features_out_, plain.n_text_features_out_) == (3, 4)
+    # The array carries no names, so the next stage is told the split.
+    model = make_pipeline(plain, GMMFeatureExtractor(plain.n_image_features_out_, random_state=0,
+                                                     **FAST)).fit(frame, y)
+    assert model.transform(frame).shape == (len(y), 2 * FAST["embedding_dim"])
+
+
+def test_global_transform_output_is_honoured():
+    import sklearn
+
+    frame, y = captioned_frame()
+    with sklearn.config_context(transform_output="pandas"):
+        assert isinstance(text_pre().fit(frame, y).transform(frame), pd.DataFrame)
+    # The global default leaves the transformer's own default: a DataFrame.
+    assert isinstance(text_pre().fit(frame, y).transform(frame), pd.DataFrame)
+
+
+def test_old_attribute_names_warn():
+    frame, y = captioned_frame()
+    pre = text_pre().fit(frame, y)
+    with pytest.warns(FutureWarning, match="n_image_features_out_"):
+        assert pre.n_output_features_ == {"image": 3, "text": 4}
+    with pytest.warns(FutureWarning, match="n_image_features_out_"):
+        assert pre.n_image_features_ == 3
+
+
 # -- bad input: one clear error each ---------------------------------------------
 
 
@@ -176,7 +209,8 @@ def test_sparse_output_needs_densify():
         pre.fit(frame, y)
     Z = pre.set_params(densify=True).fit_transform(frame, y)
     vocabulary = len(pre.transformers_["text"].vocabulary_)
-    assert Z.shape == (len(y), 6 + vocabulary) and Z.columns[6] == "txt__ball"  # the first word of the vocabulary
+    # txt__ball: the first word of the vocabulary.
+    assert Z.shape == (len(y), 6 + vocabulary) and Z.columns[6] == "txt__ball"
 
 
 def test_changed_width_at_transform_is_refused():

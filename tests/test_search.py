@@ -100,3 +100,27 @@ def test_faiss_bad_params_and_missing_package(monkeypatch):
     monkeypatch.setitem(sys.modules, "faiss", None)
     with pytest.raises(ImportError, match="faiss-cpu"):
         CrossModalRetriever(algorithm="faiss").fit(Z)
+
+
+def test_in_memory_indexes_pickle_as_their_rows_and_answer_alike(rng):
+    import pickle
+
+    from skgcrdp._search import ExactIndex, FaissIndex, build_index
+
+    G, Q = rng.normal(size=(400, 8)), rng.normal(size=(5, 8))
+    exact = build_index(G, "cosine")
+    assert isinstance(exact, ExactIndex) and len(exact) == 400
+    kinds = [exact]
+    try:
+        import faiss  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        approx = build_index(G, "cosine", algorithm="faiss", index_params={"nlist": 4})
+        assert isinstance(approx, FaissIndex)
+        assert set(approx.__getstate__()) == {"vectors", "similarity", "index_params"}
+        kinds.append(approx)
+    for index in kinds:
+        copy = pickle.loads(pickle.dumps(index))
+        for got, expected in zip(copy.search(Q, 7), index.search(Q, 7)):
+            np.testing.assert_array_equal(got, expected)

@@ -1,4 +1,4 @@
-"""Training underneath: devices, progress output, guards, mixtures."""
+"""Training underneath the trained stages: devices, progress output, guards, interruption, checkpoints."""
 
 import json
 
@@ -10,7 +10,6 @@ from skorch.history import History
 from skgcrdp import GMMFeatureExtractor
 from skgcrdp._training import StopOnNonFiniteLoss
 from skgcrdp.exceptions import NonFiniteLossError
-from skgcrdp.extraction import _n_components_for as n_components_for
 from skgcrdp.utils import resolve_device
 
 from .conftest import FAST
@@ -41,68 +40,6 @@ def test_non_finite_loss_stops_training_with_advice():
     guard.on_batch_end(Net(), training=True, loss=torch.tensor(1.0))
     with pytest.raises(NonFiniteLossError, match="learning rate.*temperature.*standardise"):
         guard.on_batch_end(Net(), training=True, loss=torch.tensor(float("nan")))
-
-
-@pytest.mark.parametrize("n_samples, wanted, expected", [(1, 3, 1), (7, 3, 1), (8, 3, 2), (100, 3, 3)])
-def test_components_per_class_follow_class_size(n_samples, wanted, expected):
-    assert n_components_for(n_samples, wanted) == expected
-
-
-def test_prototypes_sit_among_their_class(synthetic):
-    X, y, n_image = synthetic
-    model = GMMFeatureExtractor(n_image, random_state=0, max_epochs=20, n_components_per_class=2).fit(X, y)
-    Z = model.transform(X)
-    d = model.embedding_dim_
-    for protos, half in ((model.image_prototypes_, Z[:, :d]), (model.text_prototypes_, Z[:, d:])):
-        nearest = np.argsort(((protos[:, None, :] - half[None]) ** 2).sum(-1), axis=1)[:, :5]
-        agreement = (y[nearest] == model.prototype_labels_[:, None]).mean()
-        assert agreement > 0.8
-
-
-def test_mixtures_are_refitted_on_schedule(synthetic, monkeypatch):
-    from skgcrdp import extraction
-
-    calls = []
-    original = extraction._RefitMixtures.refit
-    monkeypatch.setattr(extraction._RefitMixtures, "refit", lambda self, net: calls.append(len(net.history)) or original(self, net))
-    X, y, n_image = synthetic
-    GMMFeatureExtractor(n_image, random_state=0, refit_interval=2, **(FAST | {"max_epochs": 5})).fit(X, y)
-    # Before epochs 1, 3 and 5 (history rows 1, 3, 5), and once after training.
-    assert calls == [1, 3, 5, 5]
-
-
-def test_without_prototypes_no_mixtures_are_fitted(synthetic):
-    X, y, n_image = synthetic
-    model = GMMFeatureExtractor(n_image, prototype_weight=0.0, random_state=0, **FAST).fit(X, y)
-    assert model.image_prototypes_.shape[0] == 0
-    assert "refit_mixtures" not in dict(model.net_.callbacks_)
-
-
-def _few_shot(X, y, shots_by_class):
-    keep = np.concatenate([np.flatnonzero(y == c)[:k] for c, k in shots_by_class.items()])
-    return X[keep], y[keep]
-
-
-def test_classes_too_small_for_a_mixture_train_as_without_prototypes(synthetic):
-    X, y, n_image = synthetic
-    X5, y5 = _few_shot(X, y, {c: 5 for c in np.unique(y)})
-    small = GMMFeatureExtractor(n_image, random_state=0, **FAST).fit(X5, y5)
-    plain = GMMFeatureExtractor(n_image, prototype_weight=0.0, random_state=0, **FAST).fit(X5, y5)
-    assert small.image_prototypes_.shape[0] == 0
-    np.testing.assert_allclose(small.transform(X), plain.transform(X))
-    # With the rule off, every class keeps its one-component "mixture", and training changes.
-    every = GMMFeatureExtractor(n_image, min_pairs_for_mixture=1, random_state=0, **FAST).fit(X5, y5)
-    assert every.image_prototypes_.shape[0] == len(np.unique(y))
-    assert not np.allclose(every.transform(X), plain.transform(X), atol=1e-4)
-
-
-def test_only_classes_with_pairs_enough_get_prototypes(synthetic):
-    X, y, n_image = synthetic
-    classes = np.unique(y)
-    Xm, ym = _few_shot(X, y, {c: 8 if c in classes[:2] else 7 for c in classes})
-    model = GMMFeatureExtractor(n_image, n_components_per_class=2, random_state=0, **FAST).fit(Xm, ym)
-    assert sorted(model.prototype_labels_) == [classes[0], classes[0], classes[1], classes[1]]
-    assert np.isfinite(model.transform(Xm)).all()
 
 
 def test_interrupted_fit_is_usable_and_says_so(synthetic, monkeypatch):

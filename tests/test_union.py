@@ -4,19 +4,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skgcrdp import embed_modality, make_gcrdp_pipeline
+from skgcrdp import embed_modality, gcrdp_params, make_gcrdp_pipeline
 from skgcrdp.baselines import (
     CrossDecompositionEmbedder,
     RandomProjectionEmbedder,
     RelativeProfileEmbedder,
 )
 from skgcrdp.datasets import make_multimodal_classification
-from skgcrdp.metrics import mean_average_precision, normalize_rows
+from skgcrdp.metrics import mean_average_precision
 from skgcrdp.model_selection import ClassDisjointSplit
-from skgcrdp.union import SharedSpaceUnion
+from skgcrdp.union import SharedSpaceUnion, make_profile_union
+from skgcrdp.utils import normalize_rows
 
-FAST = dict(extract__max_epochs=3, align__max_epochs=2, extract__hidden_dim=32,
-            extract__embedding_dim=8, device="cpu")
+PIPELINE_FAST = dict(extract__max_epochs=3, align__max_epochs=2, extract__hidden_dim=32,
+                     extract__embedding_dim=8, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +132,7 @@ def test_empty_union_is_refused(data):
 
 def test_pipeline_with_relative_profiles_routes_parameters(data):
     X, y, n_image = data
-    pipe = make_gcrdp_pipeline(n_image, random_state=0, relative_profiles=0.5, **FAST)
+    pipe = make_gcrdp_pipeline(n_image, random_state=0, relative_profiles=0.5, **PIPELINE_FAST)
     assert [name for name, _ in pipe.steps] == ["embed", "retrieve"]
     assert pipe.get_params()["embed__gcrdp__extract__max_epochs"] == 3
     pipe.fit(X, y)
@@ -143,9 +144,34 @@ def test_pipeline_with_relative_profiles_routes_parameters(data):
     assert 0 < pipe.score(X, y) <= 1
 
 
-def test_pipeline_refuses_a_bad_profile_weight(data):
-    with pytest.raises(ValueError, match="relative_profiles"):
-        make_gcrdp_pipeline(20, relative_profiles="sometimes")
+@pytest.mark.parametrize("weight", ["sometimes", True, -1.0, float("inf"), float("nan")])
+def test_pipeline_refuses_a_bad_profile_weight(weight):
+    with pytest.raises(ValueError, match="relative_profiles must be"):
+        make_gcrdp_pipeline(20, relative_profiles=weight)
+
+
+def test_gcrdp_params_address_the_stages_whatever_the_flags(data):
+    X, y, n_image = data
+    short = {"extract__max_epochs": 2, "align__max_epochs": 1, "retrieve__n_neighbors": 3}
+    for profiles in (None, 0.5):
+        pipe = make_gcrdp_pipeline(n_image, random_state=0, relative_profiles=profiles)
+        pipe.set_params(**gcrdp_params(pipe, short))
+        extractor = pipe.named_steps["extract"] if profiles is None else \
+            pipe.named_steps["embed"].transformer_list[0][1].named_steps["extract"]
+        assert extractor.max_epochs == 2
+        assert pipe.named_steps["retrieve"].n_neighbors == 3
+    union_only = gcrdp_params(make_gcrdp_pipeline(n_image, relative_profiles=1.0),
+                              {"profiles__max_anchors": [16, 32]})
+    assert union_only == {"embed__profiles__max_anchors": [16, 32]}
+
+
+def test_make_profile_union_puts_any_member_beside_the_profiles(data):
+    X, y, n_image = data
+    union = make_profile_union("pls", CrossDecompositionEmbedder(n_image), n_image, weight=2.0,
+                               random_state=0).fit(X, y)
+    assert union.weights_ == {"pls": 1.0, "profiles": 2.0}
+    with pytest.raises(ValueError, match="weight must be"):
+        make_profile_union("pls", CrossDecompositionEmbedder(n_image), weight=-1)
 
 
 def test_profiles_cap_their_anchors(data):
@@ -175,7 +201,7 @@ def test_pipeline_with_preprocessing_and_relative_profiles(data):
 
     X, y, n_image = data
     pre = ModalityTransformer(image=PCA(6), text=PCA(6), n_image_features=n_image)
-    pipe = make_gcrdp_pipeline(preprocess=pre, random_state=0, relative_profiles="auto", **FAST)
+    pipe = make_gcrdp_pipeline(preprocess=pre, random_state=0, relative_profiles="auto", **PIPELINE_FAST)
     pipe.fit(X, y)
     assert [name for name, _ in pipe.steps] == ["pre", "embed", "retrieve"]
     Z = pipe[:-1].transform(X)

@@ -24,7 +24,8 @@ def test_unseen_class_map_beats_random_projection(wikipedia):
         model = make_gcrdp_pipeline(N_IMAGE, random_state=seed, device="cpu").fit(X[seen], y[seen])
         width = model.named_steps["align"].embedding_dim_
         gcrdp.append(model.score(X[unseen], y[unseen]))
-        chance.append(unseen_score(RandomProjectionEmbedder(N_IMAGE, width, random_state=seed), X, y, seen, unseen))
+        chance.append(unseen_score(RandomProjectionEmbedder(N_IMAGE, width, random_state=seed),
+                                   X, y, seen, unseen))
     gcrdp, chance = np.array(gcrdp), np.array(chance)
     assert np.all(gcrdp > chance), (gcrdp, chance)
     assert gcrdp.mean() > chance.mean() + 0.03, (gcrdp, chance)
@@ -38,7 +39,8 @@ def test_unseen_class_map_five_shots(wikipedia):
     for seed, (seen, unseen) in enumerate(cv.split(X, y)):
         model = make_gcrdp_pipeline(N_IMAGE, random_state=seed, device="cpu").fit(X[seen], y[seen])
         gcrdp.append(model.score(X[unseen], y[unseen]))
-        chance.append(unseen_score(RandomProjectionEmbedder(N_IMAGE, 64, random_state=seed), X, y, seen, unseen))
+        chance.append(unseen_score(RandomProjectionEmbedder(N_IMAGE, 64, random_state=seed),
+                                   X, y, seen, unseen))
     assert np.mean(gcrdp) > np.mean(chance)
 
 
@@ -49,5 +51,6 @@ def test_pls_baseline_is_well_above_chance_on_unseen_classes(wikipedia):
     pls, chance = [], []
     for seed, (seen, unseen) in enumerate(cv.split(X, y)):
         pls.append(unseen_score(CrossDecompositionEmbedder(N_IMAGE, PLSCanonical(10)), X, y, seen, unseen))
-        chance.append(unseen_score(RandomProjectionEmbedder(N_IMAGE, 10, random_state=seed), X, y, seen, unseen))
+        chance.append(unseen_score(RandomProjectionEmbedder(N_IMAGE, 10, random_state=seed),
+                                   X, y, seen, unseen))
     assert np.mean(pls) > np.mean(chance) + 0.03

@@ -25,18 +25,20 @@ __all__ = [
 ]
 
 
-def build_index(Z, similarity, *, algorithm="brute", index_params=None, block_size=None):
+def build_index(Z, similarity, *, algorithm="brute", index_params=None, block_size=None,
+                prepared=False):
     """The search index of one gallery: sharded for a dask array, else faiss or exact.
 
     ``Z`` holds the gallery rows as given; they are prepared here (unit rows
-    for cosine), in memory or, for a dask array, where each shard lies.
+    for cosine), in memory or, for a dask array, where each shard lies,
+    unless ``prepared`` says that they already are.
     """
     if is_dask_array(Z):
         # Shards are prepared where they lie; a plain function travels, not the retriever.
         prepared = Z.map_blocks(prepare_gallery, similarity, dtype=Z.dtype)
         return ShardedIndex(prepared, similarity,
                             (index_params or {}) if algorithm == "faiss" else None)
-    vectors = prepare_gallery(Z, similarity)
+    vectors = Z if prepared else prepare_gallery(Z, similarity)
     if algorithm == "faiss":
         return FaissIndex(vectors, similarity, index_params)
     return ExactIndex(vectors, similarity, block_size)

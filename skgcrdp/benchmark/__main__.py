@@ -20,7 +20,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..preprocessing import ModalityTransformer
-
 from ._datasets import EMBEDDED, OPENCLIPART, load_benchmark_data
 from ._methods import METHODS, resolve_methods
 from ._protocol import compare_data_sets, run_benchmark, summarize

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..utils import check_split
 from ..datasets import load_openclipart, load_wikipedia
+from ..utils import check_split
 
 __all__ = ["EMBEDDED", "OPENCLIPART", "WIKIPEDIA", "BenchmarkData", "load_benchmark_data"]
 

@@ -5,8 +5,8 @@ Each method is a factory of a fit/transform estimator that maps paired
 benchmark scores every one of them with the same retrieval metric.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sklearn.cross_decomposition import CCA, PLSCanonical
 

@@ -3,9 +3,8 @@
 import time
 import traceback
 import warnings
-from numbers import Integral
-
 from dataclasses import replace
+from numbers import Integral
 
 import numpy as np
 import pandas as pd

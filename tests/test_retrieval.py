@@ -1,0 +1,67 @@
+"""The retrieve step: CrossModalRetriever's search, prediction, score and gallery handling."""
+
+import numpy as np
+import pytest
+
+from skgcrdp import CrossModalRetriever
+
+
+def test_predict_returns_class_of_nearest_other_modality(rng):
+    Z = rng.randn(40, 8)
+    y = np.repeat(np.arange(4), 10)
+    retriever = CrossModalRetriever().fit(Z, y)
+    _, nearest = retriever.kneighbors(Z, n_neighbors=1)
+    np.testing.assert_array_equal(retriever.predict(Z), y[nearest[:, 0]])
+
+
+def test_kneighbors_matches_brute_force(rng):
+    Z = rng.randn(50, 8)
+    retriever = CrossModalRetriever(block_size=7).fit(Z)
+    distances, indices = retriever.kneighbors(Z, n_neighbors=4, query_modality="text")
+    image = Z[:, :4] / np.linalg.norm(Z[:, :4], axis=1, keepdims=True)
+    text = Z[:, 4:] / np.linalg.norm(Z[:, 4:], axis=1, keepdims=True)
+    cosine = text @ image.T
+    expected = np.argsort(-cosine, axis=1, kind="stable")[:, :4]
+    np.testing.assert_array_equal(indices, expected)
+    np.testing.assert_allclose(distances, 1 - np.take_along_axis(cosine, expected, 1), atol=1e-12)
+
+
+@pytest.mark.parametrize("k", [0, -2, 51])
+def test_bad_neighbour_counts(k, rng):
+    retriever = CrossModalRetriever().fit(rng.randn(50, 8))
+    with pytest.raises(ValueError, match="n_neighbors"):
+        retriever.kneighbors(rng.randn(3, 4), n_neighbors=k)
+
+
+def test_retriever_rejects_odd_width(rng):
+    with pytest.raises(ValueError, match="odd number"):
+        CrossModalRetriever().fit(rng.randn(10, 5))
+
+
+def test_the_old_name_of_similarity_still_works_and_warns(rng):
+    Z = rng.randn(30, 8)
+    with pytest.warns(FutureWarning, match="similarity"):
+        old = CrossModalRetriever(metric="dot", n_neighbors=3).fit(Z)
+    new = CrossModalRetriever(similarity="dot", n_neighbors=3).fit(Z)
+    for got, expected in zip(old.kneighbors(Z), new.kneighbors(Z)):
+        np.testing.assert_array_equal(got, expected)
+    assert "similarity" in new.get_params() and new.get_params()["metric"] == "deprecated"
+
+
+def test_galleries_are_the_prepared_rows_of_the_indexes(rng):
+    Z = rng.randn(30, 8) * 5
+    retriever = CrossModalRetriever().fit(Z)
+    galleries = retriever.galleries_
+    np.testing.assert_allclose(np.linalg.norm(galleries["text"], axis=1), 1.0)
+    np.testing.assert_array_equal(galleries["image"], retriever.indexes_["image"].vectors)
+
+
+def test_a_gallery_of_one_modality_is_searched_without_pairs(rng):
+    G = rng.randn(25, 4)
+    labels = np.arange(25) % 5
+    retriever = CrossModalRetriever(n_neighbors=2).fit_gallery(G, labels, modality="text")
+    assert retriever.indexes_["image"] is None
+    indices = retriever.kneighbors(G[:3], query_modality="image", return_distance=False)
+    np.testing.assert_array_equal(indices[:, 0], [0, 1, 2])
+    with pytest.raises(ValueError, match="No text gallery|No image gallery"):
+        retriever.kneighbors(G[:3], query_modality="text")
