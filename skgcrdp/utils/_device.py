@@ -16,6 +16,7 @@ def resolve_device(device):
     Returns
     -------
     device : str
+        What torch takes as a device; never ``"auto"``.
 
     Examples
     --------
