@@ -256,16 +256,27 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         return ({k: v.detach().cpu().numpy() for k, v in module.state_dict().items()},
                 str(self.net_.device))
 
+    def __skgcrdp_weight_shapes__(self):
+        """The shape of every weight the fitted parameters describe, found without allocating them.
+
+        The network is built on torch's ``meta`` device, which holds shapes
+        and no data, so parameters read from an untrusted file cannot make
+        this allocate anything.
+        """
+        n_image = self.n_image_features_
+        params = self._module_params(n_image, self.n_features_in_ - n_image)
+        with torch.device("meta"):
+            module = ModalityHeads(**params)
+        return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
     def __skgcrdp_set_weights__(self, weights, device):
         """Rebuild ``net_`` on ``device`` from weights; ValueError when they do not fit.
 
-        The network is built from the fitted parameters and its shapes are
-        compared with the weights' before any of them is copied in.
+        The shapes the fitted parameters describe are compared with the
+        weights' before the network is built, so that only a network whose
+        every tensor came from the weights is ever allocated.
         """
-        n_image = self.n_image_features_
-        net = self._new_net(n_image, self.n_features_in_ - n_image, seed=0, device=device,
-                            callbacks=[], n_samples=1).initialize()
-        expected = {k: tuple(v.shape) for k, v in net.module_.state_dict().items()}
+        expected = self.__skgcrdp_weight_shapes__()
         found = {k: tuple(np.shape(v)) for k, v in weights.items()}
         if expected != found:
             wrong = sorted(k for k in set(expected) | set(found) if expected.get(k) != found.get(k))
@@ -274,6 +285,9 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
                 f"parameters describe ({wrong[:3]}: expected "
                 f"{[expected.get(k) for k in wrong[:3]]}, found {[found.get(k) for k in wrong[:3]]})"
             )
+        n_image = self.n_image_features_
+        net = self._new_net(n_image, self.n_features_in_ - n_image, seed=0, device=device,
+                            callbacks=[], n_samples=1).initialize()
         net.module_.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
         net.module_.eval()
         self.net_ = net

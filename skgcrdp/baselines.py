@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .utils import (
     check_modality,
+    check_no_overflow,
     normalize_rows,
     rows_in_parallel,
     validate_cross_modal,
@@ -65,6 +66,7 @@ class _PairedEmbedder(TransformerMixin, BaseEstimator):
         self._validate_params()
         X, _, n_image = validate_cross_modal(self, X, reset=True, split="given")
         self.n_image_features_ = n_image
+        check_no_overflow(X, "X")
         self.scalers_ = {
             "image": StandardScaler().fit(X[:, :n_image]),
             "text": StandardScaler().fit(X[:, n_image:]),

@@ -1,6 +1,6 @@
 """Every exception and warning that skgcrdp raises of its own."""
 
-__all__ = ["InterruptedFitWarning", "ModelFileError", "NonFiniteLossError"]
+__all__ = ["InterruptedFitWarning", "LostShardError", "ModelFileError", "NonFiniteLossError"]
 
 
 class InterruptedFitWarning(UserWarning):
@@ -13,3 +13,7 @@ class NonFiniteLossError(FloatingPointError):
 
 class ModelFileError(ValueError):
     """A model file that :func:`skgcrdp.load` refuses; nothing from it was built."""
+
+
+class LostShardError(RuntimeError):
+    """Shards of a gallery held on Dask workers could not be had back after a worker was lost."""

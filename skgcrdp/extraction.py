@@ -16,6 +16,7 @@ from skorch.callbacks import Callback
 from ._shared_space import SharedSpaceTransformer
 from ._training import embed_numpy
 from .nn import MultiPositiveContrastiveLoss
+from .utils import check_no_overflow
 from .utils._compat import Interval, StrOptions
 
 __all__ = ["GMMFeatureExtractor"]
@@ -362,6 +363,9 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         self.checkpoint_dir = checkpoint_dir
 
     def _fit_preprocessing(self, X_image, X_text):
+        if self.standardize:
+            check_no_overflow(X_image, "The image part of X")
+            check_no_overflow(X_text, "The text part of X")
         self.scalers_ = (
             {"image": StandardScaler().fit(X_image), "text": StandardScaler().fit(X_text)}
             if self.standardize

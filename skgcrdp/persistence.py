@@ -31,8 +31,14 @@ its optimiser state and training history are not kept, so ``fit`` trains
 it from scratch (use ``checkpoint_dir`` to resume training).
 """
 
+import errno
 import hashlib
+import importlib
+import io
 import json
+import os
+import re
+import tempfile
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -168,6 +174,7 @@ def save(estimator, path):
                 "shapes": {k: list(v.shape) for k, v in state.items()},
             }
         members[MODEL] = sio.dumps(estimator)
+    _check_loadable(estimator, sio.get_untrusted_types(data=members[MODEL]))
     manifest = {
         "format": FORMAT,
         "format_version": list(FORMAT_VERSION),
@@ -176,11 +183,62 @@ def save(estimator, path):
         "networks": networks,
         "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
     }
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
-        for name, data in members.items():
-            archive.writestr(name, data)
+    # Written beside the target and moved over it only once complete: a
+    # failed save leaves no file, and never half of one.
+    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+            for name, data in members.items():
+                archive.writestr(name, data)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
     return path
+
+
+def _check_loadable(estimator, type_names):
+    """Refuse, before anything is written, what :func:`load` could never build again.
+
+    A type or function is built on load by importing its module and looking
+    its name up there: that fails for what lives in ``__main__`` (a script
+    or notebook) and for lambdas and functions or classes defined inside
+    functions.
+    """
+    for name in sorted(set(type_names)):
+        module, _, attribute = name.rpartition(".")
+        reason = None
+        if module == "__main__" or module.startswith("__main__."):
+            reason = "it is defined in __main__ (a script or a notebook), which load cannot import"
+        elif "<" in name:
+            reason = "a lambda, or a function or class defined inside a function, has no importable name"
+        else:
+            try:
+                target = importlib.import_module(module)
+                for part in attribute.split("."):
+                    target = getattr(target, part)
+            except (ImportError, AttributeError) as exc:
+                reason = f"it cannot be imported by that name ({exc})"
+        if reason is not None:
+            raise ValueError(
+                f"{_owner_of(estimator, name)} cannot be saved to a model file: {reason}. Define "
+                "it at the top level of an importable module (and pass its full name to load's "
+                "trusted=), or use pickle for a file only you will load. Nothing was written."
+            )
+
+
+def _owner_of(estimator, type_name):
+    """Words that find the object of ``type_name`` in ``estimator``, for an error message."""
+    for obj in _objects(estimator):
+        for key, value in vars(obj).items():
+            for candidate in (value, type(value)):
+                module = getattr(candidate, "__module__", "")
+                names = {getattr(candidate, "__qualname__", ""), getattr(candidate, "__name__", "")}
+                if type_name in {f"{module}.{name}" for name in names}:
+                    return f"{type_name} (in {type(obj).__name__}.{key})"
+    return type_name
 
 
 def _library_version():
@@ -202,6 +260,9 @@ def _versions():
 def load(path, *, trusted=None, device=None):
     """Load a model file written by :func:`save`, executing nothing from it.
 
+    Meant for files from anyone: nothing in the file is run, and what a
+    load may allocate is bounded by the file (see Notes).
+
     Parameters
     ----------
     path : str or path-like
@@ -219,23 +280,52 @@ def load(path, *, trusted=None, device=None):
 
     Raises
     ------
+    FileNotFoundError
+        ``path`` does not exist or is not a file.
     ModelFileError
-        The file is not a skgcrdp model file, comes from a newer major
-        format version, is truncated or altered, holds an untrusted type,
-        or its weights do not fit the saved parameters.
+        Anything else that keeps the file from loading: it is not a skgcrdp
+        model file, comes from another major format version, is truncated,
+        altered or malformed, would expand beyond the bounds below, holds
+        an untrusted type, or its weights do not fit the saved parameters.
+        The cause, where there is one, is chained.
+
+    Notes
+    -----
+    Bounds: every member of the file is checked against its declared size
+    before it is read and read with that limit; a member may expand to at
+    most ``max(1 MiB, 100 x its compressed size)`` and all members
+    together to at most ``max(16 MiB, 100 x the file's size)``, and the
+    same holds inside the skops part. Every network's shapes, as its
+    saved parameters describe them, are compared with the manifest's and
+    the weights' before any network is built, so no network larger than
+    the weights in the file is allocated. Search indexes are rebuilt from
+    the gallery rows in the file; no faiss bytes are ever read.
     """
     _require()
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(errno.ENOENT, "No such model file", str(path))
+    try:
+        return _load(path, trusted, device)
+    except ModelFileError:
+        raise
+    except Exception as exc:
+        raise ModelFileError(
+            f"{path} could not be loaded ({type(exc).__name__}: {exc}); nothing from it is used."
+        ) from exc
+
+
+def _load(path, trusted, device):
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
 
-    path = Path(path)
-    members = _read_checked(path)
+    members, manifest = _read_checked(path)
     trusted = OWN_TYPES + list(trusted or [])
     try:
         found = sio.get_untrusted_types(data=members[MODEL])
-    except (zipfile.BadZipFile, ValueError, KeyError, TypeError) as exc:
+    except Exception as exc:
         raise ModelFileError(f"{path}: {MODEL} is not a skops payload ({exc}); nothing was "
-                             "built from it.") from None
+                             "built from it.") from exc
     untrusted = sorted(set(found) - set(trusted))
     if untrusted:
         raise ModelFileError(
@@ -245,41 +335,70 @@ def load(path, *, trusted=None, device=None):
     try:
         estimator = sio.loads(members[MODEL], trusted=trusted)
     except UntrustedTypesFoundException as exc:  # the audit above should have caught it
-        raise ModelFileError(f"{path} holds types that are not trusted: {exc}") from None
-    manifest = json.loads(members[MANIFEST])
+        raise ModelFileError(f"{path} holds types that are not trusted: {exc}") from exc
     _restore_runtime_state(estimator, members, manifest, device, path)
     return estimator
 
 
+# What a load may read: each member at most this many times its compressed
+# size (or MIN_MEMBER), all of them at most this many times the file (or
+# MIN_TOTAL). Real model files expand about 1.1x (weights, embeddings).
+MAX_EXPANSION = 100
+MIN_MEMBER = 1 << 20
+MIN_TOTAL = 16 << 20
+MAX_MEMBERS = 100_000
+_DEVICE = re.compile(r"(cpu|cuda|mps)(:\d+)?")
+_WEIGHTS = re.compile(r"weights/(net\d+)\.safetensors")
+
+
+def _read_bounded(archive, where, budget):
+    """Every member of ``archive``, each read no further than its checked, declared size."""
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ModelFileError(f"{where} has {len(infos)} members; at most {MAX_MEMBERS} are read.")
+    total = sum(info.file_size for info in infos)
+    if total > budget:
+        raise ModelFileError(
+            f"{where} declares {total} bytes uncompressed, more than the {budget} a load reads "
+            f"(at most {MAX_EXPANSION}x the file); nothing was read."
+        )
+    members = {}
+    for info in infos:
+        if info.file_size > max(MIN_MEMBER, MAX_EXPANSION * info.compress_size):
+            raise ModelFileError(
+                f"{where}: {info.filename} declares {info.file_size} bytes from "
+                f"{info.compress_size} compressed, more than {MAX_EXPANSION}x; nothing was read."
+            )
+        if info.filename in members:
+            raise ModelFileError(f"{where} holds {info.filename} twice: the file was altered.")
+        with archive.open(info) as stream:
+            data = stream.read(info.file_size + 1)
+        if len(data) != info.file_size:
+            raise ModelFileError(f"{where}: {info.filename} does not hold the size it declares.")
+        members[info.filename] = data
+    return members
+
+
 def _read_checked(path):
+    """The members of a model file and its manifest, bounded and checked; nothing is built."""
+    size = path.stat().st_size
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ModelFileError(
             f"{path} is not a skgcrdp model file ({exc}); a pickle or joblib file is "
             "never opened by skgcrdp.load."
-        ) from None
+        ) from exc
     with archive:
-        try:
-            members = {name: archive.read(name) for name in archive.namelist()}
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise ModelFileError(f"{path} is truncated or damaged: {exc}") from None
+        members = _read_bounded(archive, path, max(MIN_TOTAL, MAX_EXPANSION * size))
     if MANIFEST not in members:
         raise ModelFileError(f"{path} has no {MANIFEST}: it is not a skgcrdp model file.")
     try:
         manifest = json.loads(members[MANIFEST])
-    except ValueError as exc:
-        raise ModelFileError(f"{path}: its {MANIFEST} is not valid JSON ({exc}).") from None
-    if manifest.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a skgcrdp model file (format {manifest.get('format')!r}).")
-    major = manifest.get("format_version", [None])[0]
-    if not isinstance(major, int) or major > FORMAT_VERSION[0]:
-        raise ModelFileError(
-            f"{path} was written in format version {manifest.get('format_version')} by skgcrdp "
-            f"{manifest.get('skgcrdp_version')}; this skgcrdp ({_library_version()}) reads format "
-            f"{FORMAT_VERSION[0]}.x. Upgrade skgcrdp to load it."
-        )
-    expected = manifest.get("sha256", {})
+    except (ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{path}: its {MANIFEST} is not valid JSON ({exc}).") from exc
+    _check_manifest(manifest, path)
+    expected = manifest["sha256"]
     if set(expected) != set(members) - {MANIFEST}:
         raise ModelFileError(
             f"{path} has members {sorted(set(members) - {MANIFEST})} but its manifest lists "
@@ -289,7 +408,68 @@ def _read_checked(path):
         if hashlib.sha256(members[name]).hexdigest() != digest:
             raise ModelFileError(f"{path}: the checksum of {name} does not match: the file is "
                                  "damaged or was altered.")
-    return members
+    unexpected = [n for n in members
+                  if n not in (MANIFEST, MODEL) and not (_WEIGHTS.fullmatch(n)
+                                                         and _WEIGHTS.fullmatch(n).group(1)
+                                                         in manifest["networks"])]
+    missing = [k for k in manifest["networks"] if f"weights/{k}.safetensors" not in members]
+    if missing:
+        raise ModelFileError(f"{path}: its manifest lists networks {missing} whose weights are "
+                             "not in the file: the file was altered.")
+    if MODEL not in members or unexpected:
+        raise ModelFileError(f"{path}: members {unexpected or [MODEL + ' missing']} do not belong "
+                             "in a skgcrdp model file.")
+    try:
+        inner = zipfile.ZipFile(io.BytesIO(members[MODEL]))
+    except zipfile.BadZipFile as exc:
+        raise ModelFileError(f"{path}: {MODEL} is not a skops payload ({exc}); nothing was "
+                             "built from it.") from exc
+    with inner:
+        # The skops part is a zip file too: its members obey the same bounds.
+        _read_bounded(inner, f"{path}: {MODEL}", max(MIN_TOTAL, MAX_EXPANSION * size))
+    return members, manifest
+
+
+def _check_manifest(manifest, path):
+    """The manifest's structure, format version and devices, before anything relies on them."""
+    def refuse(what):
+        raise ModelFileError(f"{path}: its {MANIFEST} is malformed: {what}.")
+
+    if not isinstance(manifest, dict):
+        refuse("not a JSON object")
+    if manifest.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a skgcrdp model file (format {manifest.get('format')!r}).")
+    version = manifest.get("format_version")
+    if not (isinstance(version, list) and len(version) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in version)):
+        refuse(f"format_version {version!r} is not two whole numbers >= 0")
+    if version[0] != FORMAT_VERSION[0]:
+        newer = version[0] > FORMAT_VERSION[0]
+        raise ModelFileError(
+            f"{path} was written in format version {version} by skgcrdp "
+            f"{manifest.get('skgcrdp_version')}; this skgcrdp ({_library_version()}) reads format "
+            f"{FORMAT_VERSION[0]}.x." + (" Upgrade skgcrdp to load it." if newer else "")
+        )
+    digests = manifest.get("sha256")
+    if not (isinstance(digests, dict) and all(
+            isinstance(k, str) and isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v)
+            for k, v in digests.items())):
+        refuse("sha256 is not a map of member names to SHA-256 digests")
+    networks = manifest.get("networks")
+    if not isinstance(networks, dict):
+        refuse("networks is not a map")
+    for key, info in networks.items():
+        if not (isinstance(key, str) and re.fullmatch(r"net\d+", key) and isinstance(info, dict)):
+            refuse(f"network {key!r} is not described as saved networks are")
+        device = info.get("device")
+        if not (isinstance(device, str) and _DEVICE.fullmatch(device)):
+            refuse(f"network {key!r} names the device {device!r} (cpu, cuda[:N] or mps)")
+        shapes = info.get("shapes")
+        if not (isinstance(shapes, dict) and all(
+                isinstance(name, str) and isinstance(shape, list)
+                and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
+                for name, shape in shapes.items())):
+            refuse(f"network {key!r} has shapes that are not lists of sizes")
 
 
 def _restore_runtime_state(estimator, members, manifest, device, path):
@@ -302,11 +482,38 @@ def _restore_runtime_state(estimator, members, manifest, device, path):
         info = manifest["networks"].get(key)
         if info is None:
             raise ModelFileError(f"{path}: no weights are listed for network {key!r}.")
+        # Shapes first, from the parameters alone (nothing allocated): they must
+        # be the manifest's and the weights' before any network is built.
+        described = obj.__skgcrdp_weight_shapes__()
+        declared = {name: tuple(shape) for name, shape in info["shapes"].items()}
+        stored = _safetensors_shapes(members[f"weights/{key}.safetensors"])
+        if not described == declared == stored:
+            raise ModelFileError(
+                f"{path}: the weights of {type(obj).__name__} do not fit the network its saved "
+                f"parameters describe (parameters: {_short(described)}, manifest: "
+                f"{_short(declared)}, weights: {_short(stored)}); nothing was built."
+            )
         state = tensors_from_bytes(members[f"weights/{key}.safetensors"])
         try:
             obj.__skgcrdp_set_weights__(state, _device(device, info["device"]))
         except ValueError as exc:
-            raise ModelFileError(f"{path}: {exc}.") from None
+            raise ModelFileError(f"{path}: {exc}.") from exc
+
+
+def _short(shapes):
+    return {k: shapes[k] for k in sorted(shapes)[:3]}
+
+
+def _safetensors_shapes(data):
+    """The tensor shapes a safetensors member declares, read from its header alone."""
+    if len(data) < 8:
+        raise ModelFileError("a weights member is too short to be safetensors")
+    length = int.from_bytes(data[:8], "little")
+    if length > len(data) - 8:
+        raise ModelFileError("a weights member declares a header longer than itself")
+    header = json.loads(data[8 : 8 + length])
+    return {name: tuple(entry["shape"]) for name, entry in header.items()
+            if name != "__metadata__"}
 
 
 def _device(requested, saved):

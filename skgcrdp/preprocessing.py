@@ -197,7 +197,7 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : DataFrame or ndarray of shape (n_pairs, n_image_features_out_ + n_text_features_out_)
+        Z : DataFrame or ndarray of shape (n_pairs, n_image_out + n_text_out)
             Image outputs, then text outputs: a DataFrame with ``img__*``
             and ``txt__*`` columns unless ``set_output`` asks otherwise.
         """
@@ -287,7 +287,7 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : DataFrame or ndarray of shape (n_pairs, n_image_features_out_ + n_text_features_out_)
+        Z : DataFrame or ndarray of shape (n_pairs, n_image_out + n_text_out)
             Image outputs, then text outputs: a DataFrame with ``img__*``
             and ``txt__*`` columns unless ``set_output`` asks otherwise.
         """
@@ -310,11 +310,17 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, n_image_features_out_ or n_text_features_out_)
-            Equal to the ``modality`` half of :meth:`transform`.
+        Z : ndarray of shape (n_samples, n_modality_out)
+            Equal to the ``modality`` half of :meth:`transform`; its width is
+            ``n_image_features_out_`` or ``n_text_features_out_``.
         """
         check_is_fitted(self)
         check_modality(modality)
+        if isinstance(X, (str, bytes)):
+            raise ValueError(
+                f"Iterable over {modality} inputs expected, {type(X).__name__} object received: "
+                "wrap a single input in a list."
+            )
         columns = self._input_columns[modality]
         if isinstance(X, pd.DataFrame) and isinstance(columns, (str, list)):
             wanted = [columns] if isinstance(columns, str) else columns

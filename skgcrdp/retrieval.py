@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._search import build_index, prepare_gallery
+from ._search import SearchIndex, build_index, prepare_gallery
 from .metrics import cross_modal_retrieval_score
 from .utils import check_modality, is_dask_array, validate_cross_modal
 from .utils._compat import Hidden, Interval, StrOptions
@@ -305,6 +305,12 @@ class CrossModalRetriever(BaseEstimator):
         state.setdefault("similarity", state.get("metric", "cosine"))
         if state.get("metric") in (None, state["similarity"]):
             state["metric"] = "deprecated"
+        indexes = state.get("indexes_")
+        if galleries is None and indexes is not None and not (
+            isinstance(indexes, dict)
+            and all(index is None or isinstance(index, SearchIndex) for index in indexes.values())
+        ):
+            raise ValueError("indexes_ must map each modality to a search index or None.")
         super().__setstate__(state)
         if galleries is not None:
             self.indexes_ = {m: None if Z is None else self._index(Z, prepared=True)

@@ -6,7 +6,14 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
-from skgcrdp import CrossModalRetriever, GMMFeatureExtractor, RelativeDistanceAligner
+from skgcrdp import (
+    CrossModalRetriever,
+    GMMFeatureExtractor,
+    RelativeDistanceAligner,
+    embed_modality,
+    make_gcrdp_pipeline,
+)
+from skgcrdp.baselines import CrossDecompositionEmbedder
 from skgcrdp.metrics import cross_modal_retrieval_score
 
 from .conftest import FAST
@@ -110,6 +117,16 @@ ERRORS = [
      ValueError, "overflow"),
     ("predict without gallery labels", lambda X, y, Z: CrossModalRetriever().fit(Z).predict(Z),
      ValueError, "without classes"),
+    ("values whose squares overflow (reported as overflow, not as NaN)",
+     lambda X, y, Z: extractor().fit(with_value(X, 0, 0, 1e308), y), ValueError, "overflow float64"),
+    ("the same for a baseline",
+     lambda X, y, Z: CrossDecompositionEmbedder(N_IMAGE).fit(with_value(X, 0, 25, -1e308), y),
+     ValueError, "overflow float64"),
+    ("a bare string as text queries (one row per character otherwise)",
+     lambda X, y, Z: embed_modality(make_gcrdp_pipeline(N_IMAGE, random_state=0, device="cpu",
+                                                        extract__max_epochs=1, align__max_epochs=1)
+                                    .fit(X, y), "an open book", "text"),
+     ValueError, "Iterable over text inputs expected, str object received"),
 ]
 
 

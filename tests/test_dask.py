@@ -183,3 +183,91 @@ def test_a_union_with_relative_profiles_embeds_a_dask_array_like_numpy():
     lazy = union.transform(da.from_array(X, chunks=(60, X.shape[1])))
     assert is_dask_array(lazy)
     np.testing.assert_allclose(lazy.compute(), union.transform(X))
+
+
+# -- a lost worker --------------------------------------------------------------------
+
+
+@pytest.fixture
+def fragile_cluster():
+    """Its own two workers, so that losing one disturbs no other test."""
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                       dashboard_address=None, worker_dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+def _lose_a_worker(client, how, holding):
+    """Kill (the nanny starts a new one) or restart the worker holding ``holding``."""
+    import os
+    import signal
+    import time
+
+    victim = sorted(client.who_has([holding])[holding.key])[0]
+    if how == "kill":
+        os.kill(client.run(os.getpid, workers=[victim])[victim], signal.SIGKILL)
+    else:
+        client.restart_workers([victim])
+    deadline = time.monotonic() + 60
+    while victim in client.ncores() or len(client.ncores()) < 2:
+        assert time.monotonic() < deadline, "the cluster did not replace the lost worker"
+        time.sleep(0.2)
+    return victim
+
+
+def _within(seconds, call):
+    """``call()``, which must return within ``seconds``: a hang fails the test instead of CI."""
+    import threading
+
+    box = {}
+
+    def run():
+        try:
+            box["result"] = call()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the test's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"no answer within {seconds} s"
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
+@pytest.mark.parametrize("how", ["kill", "restart"])
+@pytest.mark.parametrize("algorithm", ["brute", "faiss"])
+def test_a_sharded_gallery_answers_after_a_worker_is_lost(fragile_cluster, how, algorithm):
+    if algorithm == "faiss":
+        pytest.importorskip("faiss")
+    gallery, queries, labels = _gallery_and_queries()
+    params = {"index_params": {"nlist": 8, "nprobe": 8}} if algorithm == "faiss" else {}
+    sharded = CrossModalRetriever(n_neighbors=9, algorithm=algorithm, **params)
+    sharded.fit_gallery(da.from_array(gallery, chunks=(1700, -1)), labels, modality="text")
+    before = sharded.kneighbors(queries)
+    index = sharded.indexes_["text"]
+    lost = _lose_a_worker(fragile_cluster, how, index._blocks[0])
+    after = _within(60, lambda: sharded.kneighbors(queries))
+    np.testing.assert_array_equal(after[1], before[1])
+    np.testing.assert_allclose(after[0], before[0], rtol=1e-6, atol=1e-6)
+    paired = np.hstack([queries, queries])
+    assert (_within(60, lambda: sharded.predict(paired)) == labels[before[1][:, 0]]).all()
+    where = fragile_cluster.who_has(index._blocks + (index._indexes or []))
+    assert all(lost not in holders for holders in where.values())
+
+
+def test_a_shard_that_cannot_be_rebuilt_is_named_within_the_timeout(fragile_cluster):
+    from skgcrdp._search import ShardedIndex
+    from skgcrdp.exceptions import LostShardError
+
+    gallery, queries, _ = _gallery_and_queries()
+    # Rows that only one worker ever held (scattered, not computed from a graph).
+    held = fragile_cluster.scatter(gallery[:3000], workers=[sorted(fragile_cluster.ncores())[0]])
+    lazy = da.concatenate([da.from_delayed(held, shape=(3000, 16), dtype=np.float32),
+                           da.from_array(gallery[3000:], chunks=(3000, -1))])
+    index = ShardedIndex(lazy, "cosine", timeout=5)
+    _lose_a_worker(fragile_cluster, "kill", index._blocks[0])
+    del held
+    with pytest.raises(LostShardError, match="shard 0 \\(rows 0-2999\\)"):
+        _within(60, lambda: index.search(queries, 5))

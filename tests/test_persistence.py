@@ -269,3 +269,203 @@ def test_weights_of_the_wrong_shape_are_refused(fitted, tmp_path):
     _repack(path, manifest, members)
     with pytest.raises(ModelFileError, match="do not fit the network"):
         skgcrdp.load(path)
+
+
+# -- bounds, one exception, and what save refuses ---------------------------------------
+
+
+def _reseal(path, manifest, members):
+    """Repack with checksums that match the (altered) members, as an attacker would."""
+    import hashlib
+
+    manifest["sha256"] = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
+    _repack(path, manifest, members)
+
+
+def _peak_python_bytes(call):
+    """Peak of Python's own allocations while ``call()`` runs, and its exception."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - handed back to be checked
+        raised = exc
+    else:
+        raised = None
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak, raised
+
+
+def test_a_compression_bomb_is_refused_before_it_is_read(fitted, tmp_path):
+    import time
+
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    bomb = tmp_path / "bomb.skgcrdp"
+    manifest, members = _unpack(path)
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        with archive.open("model.skops", "w", force_zip64=True) as stream:
+            zeros = bytes(64 << 20)
+            for _ in range(8):                       # 512 MiB of zeros, about 0.5 MB on disk
+                stream.write(zeros)
+    assert bomb.stat().st_size < 2 << 20
+    start = time.perf_counter()
+    peak, raised = _peak_python_bytes(lambda: skgcrdp.load(bomb))
+    assert isinstance(raised, ModelFileError) and "uncompressed" in str(raised)
+    assert peak < 16 << 20, peak                     # nothing near the 512 MiB was read
+    assert time.perf_counter() - start < 5
+
+
+def test_parameters_that_describe_a_huge_network_allocate_nothing(fitted, tmp_path):
+    # The skops part says hidden_dim=3,000,000 (a 6 GB network); the weights
+    # are the real, small ones. Measured in a fresh process: its peak RSS.
+    import io
+
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    inner_in = zipfile.ZipFile(io.BytesIO(members["model.skops"]))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as inner_out:
+        for info in inner_in.infolist():
+            data = inner_in.read(info)
+            if info.filename == "schema.json":
+                import re
+
+                schema = data.decode()
+                at = schema.index('"hidden_dim"')
+                data = (schema[:at] + re.sub(r'"content": "\d+"', '"content": "3000000"',
+                                             schema[at:], count=1)).encode()
+            inner_out.writestr(info, data)
+    members["model.skops"] = buffer.getvalue()
+    _reseal(path, manifest, members)
+    script = textwrap.dedent(f"""
+        import resource, skgcrdp
+        from skgcrdp.exceptions import ModelFileError
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            skgcrdp.load({str(path)!r})
+        except ModelFileError as exc:
+            print("refused:", exc)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print("grew_kib", after - before)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert "refused:" in out and "do not fit the network" in out
+    grew = int(out.split("grew_kib")[1])
+    assert grew < 200 * 1024, out                    # under 200 MB; the network is 6 GB
+
+
+def test_faiss_bytes_in_a_file_are_never_deserialised(tmp_path, monkeypatch):
+    faiss = pytest.importorskip("faiss")
+    rng = np.random.default_rng(0)
+    retriever = CrossModalRetriever().fit_gallery(rng.normal(size=(50, 4)), modality="text")
+    path = skgcrdp.save(retriever, tmp_path / "model.skgcrdp")
+    # What 0.1 kept: serialised faiss bytes in indexes_ (here crafted ones).
+    assert skgcrdp.load(path).indexes_["text"] is not None
+    retriever.indexes_ = {"image": None, "text": np.frombuffer(b"IwFl" * 700, dtype=np.uint8)}
+    crafted = skgcrdp.save(retriever, tmp_path / "crafted.skgcrdp")
+    monkeypatch.setattr(faiss, "deserialize_index",
+                        lambda data: pytest.fail("faiss bytes from a file were deserialised"))
+    with pytest.raises(ModelFileError, match="search index"):
+        skgcrdp.load(crafted)
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (lambda m: m.update(format_version=[0, 0]), "format version"),
+    (lambda m: m.update(format_version=[-5, 0]), "format_version"),
+    (lambda m: m.update(format_version="1.1"), "format_version"),
+    (lambda m: m.update(format_version=[1]), "format_version"),
+    (lambda m: m.update(sha256=["x"]), "sha256"),
+    (lambda m: m.update(sha256={"model.skops": 5}), "sha256"),
+    (lambda m: m.update(networks=[]), "networks"),
+    (lambda m: m["networks"]["net0"].update(device="meta"), "device 'meta'"),
+    (lambda m: m["networks"]["net0"].update(device="cuda:x"), "device"),
+    (lambda m: m["networks"]["net0"].update(device=None), "device"),
+    (lambda m: m["networks"]["net0"].update(shapes={"w": [-1]}), "shapes"),
+    (lambda m: m["networks"]["net0"].update(shapes=[]), "shapes"),
+    (lambda m: m["networks"].update(net9=m["networks"]["net0"]), "altered|weights"),
+    (lambda m: m["networks"].pop("net0"), "do not belong|no weights"),
+    (lambda m: m.pop("sha256"), "sha256"),
+    (lambda m: m.update(format=None), "not a skgcrdp model file"),
+])
+def test_a_malformed_manifest_is_a_model_file_error(fitted, tmp_path, mutate, words):
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    mutate(manifest)
+    _repack(path, manifest, members)
+    with pytest.raises(ModelFileError, match=words):
+        skgcrdp.load(path)
+
+
+def test_a_manifest_that_is_not_an_object_or_nests_too_deep(fitted, tmp_path):
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    _, members = _unpack(path)
+    for text in ("[]", "[" * 100_000 + "]" * 100_000, "not json"):
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("manifest.json", text)
+            for name, data in members.items():
+                archive.writestr(name, data)
+        with pytest.raises(ModelFileError):
+            skgcrdp.load(path)
+
+
+def test_flipped_bytes_anywhere_give_a_model_file_error_and_nothing_else(fitted, synthetic,
+                                                                          tmp_path):
+    X, y, _ = synthetic
+    original = skgcrdp.save(fitted, tmp_path / "model.skgcrdp").read_bytes()
+    with zipfile.ZipFile(tmp_path / "model.skgcrdp") as archive:
+        data_spans = [(info.header_offset + 30 + len(info.filename) + len(info.extra),
+                       info.compress_size) for info in archive.infolist()]
+    rng = np.random.default_rng(0)
+    positions = rng.choice(len(original), 120, replace=False)
+    in_member_data = {int(start + rng.integers(size)) for start, size in data_spans}
+    refused = 0
+    for position in sorted(set(positions.tolist()) | in_member_data):
+        flipped = bytearray(original)
+        flipped[position] ^= 0xFF
+        path = tmp_path / "flipped.skgcrdp"
+        path.write_bytes(bytes(flipped))
+        try:
+            loaded = skgcrdp.load(path)
+        except ModelFileError:
+            refused += 1
+            continue
+        # A flip the format does not cover (a timestamp in a header) may load:
+        # then it loads the very model that was saved.
+        assert position not in in_member_data
+        np.testing.assert_array_equal(shared_space(loaded, X), shared_space(fitted, X))
+    assert refused >= len(in_member_data)
+
+
+def test_a_missing_path_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No such model file"):
+        skgcrdp.load(tmp_path / "nowhere.skgcrdp")
+    with pytest.raises(FileNotFoundError):
+        skgcrdp.load(tmp_path)                        # a folder is not a model file
+
+
+def _double(x):
+    return 2 * x
+
+
+def test_save_refuses_what_load_could_not_build_and_leaves_no_file(synthetic, tmp_path):
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y, n_image = synthetic
+    for func, words in ((lambda x: 2 * x, "lambda"), (_double, None)):
+        model = make_pipeline(FunctionTransformer(func), CrossModalRetriever())
+        model.fit(np.hstack([X[:, :10], X[:, 20:30]]), y)
+        path = tmp_path / "model.skgcrdp"
+        if words is None:      # an importable function saves, and loads when trusted
+            skgcrdp.save(model, path)
+            loaded = skgcrdp.load(path, trusted=["tests.test_persistence._double"])
+            assert loaded[0].func is _double
+            path.unlink()
+            continue
+        with pytest.raises(ValueError, match=f"{words}.*FunctionTransformer.func.*Nothing was written"):
+            skgcrdp.save(model, path)
+        assert list(tmp_path.iterdir()) == []

@@ -265,3 +265,11 @@ def test_raw_captions_of_open_clip_art_retrieve_unseen_classes():
     half = paired.shape[1] // 2
     np.testing.assert_allclose(embed_modality(pipe, captions, "text"), paired[:20, half:],
                                rtol=1e-4, atol=1e-5)
+
+
+def test_a_bare_string_is_refused_as_a_vectorizer_would():
+    frame, y = captioned_frame()
+    pre = text_pre().fit(frame, y)
+    with pytest.raises(ValueError, match="Iterable over text inputs expected, str object"):
+        pre.transform_modality("a blue bus", "text")
+    assert pre.transform_modality(["a blue bus"], "text").shape == (1, 4)

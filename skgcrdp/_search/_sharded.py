@@ -1,11 +1,21 @@
 """A gallery held on dask workers as row shards, searched where the shards lie."""
 
+import time
+
 import numpy as np
 
+from ..exceptions import LostShardError
 from ..utils import dask_client
 from ._base import SearchIndex
 from ._exact import exact_top_k
 from ._faiss import build_ivf, import_faiss, search_ivf
+
+__all__ = ["SHARD_TIMEOUT", "ShardedIndex"]
+
+#: Seconds a search waits for a shard (or its faiss index) that a lost worker
+#: held to be rebuilt on a live worker, and for the shards' answers, before it
+#: gives up with a LostShardError.
+SHARD_TIMEOUT = 120.0
 
 
 class ShardedIndex(SearchIndex):
@@ -24,65 +34,132 @@ class ShardedIndex(SearchIndex):
     On a distributed cluster every task on a shard (its search, its index)
     is pinned to the worker that holds the shard: dask would otherwise be
     free to copy a shard, or a gigabyte-sized index, to an idle worker.
+    Pins name the holders *at the time of the search*: when a worker is lost
+    (killed, restarted), the scheduler recomputes its shards from the graph
+    on a live worker, the shards' faiss indexes are rebuilt there, and the
+    search goes on; what cannot be had back within ``timeout`` seconds ends
+    in a :class:`~skgcrdp.exceptions.LostShardError` that names the shards,
+    never in a hang.
     """
 
     sharded = True
 
-    def __init__(self, Z, similarity, index_params=None):
+    def __init__(self, Z, similarity, index_params=None, timeout=None):
         self.similarity = similarity
+        self.index_params = index_params
+        self.timeout = SHARD_TIMEOUT if timeout is None else float(timeout)
         self.shards = Z.rechunk({1: -1}).persist()
         self.offsets = np.concatenate([[0], np.cumsum(self.shards.chunks[0])[:-1]]).astype(np.intp)
         self.shape = self.shards.shape
         self._blocks = self.shards.to_delayed().ravel().tolist()
         client = dask_client()
         if client is not None:
-            from distributed import futures_of, wait
+            from distributed import futures_of
 
             futures = {future.key: future for future in futures_of(self.shards)}
             self._blocks = [futures[block.key] for block in self._blocks]
-            wait(self._blocks)
+            self._wait(self._blocks, "stored")
         self._indexes = None
+        self._index_workers = {}
         if index_params is not None:
             import_faiss()   # fail here, with the install hint, rather than on a worker
-            self._indexes = self._on_each_shard(build_ivf, self._blocks, similarity, index_params)
+            self._indexes = [self._build_index(client, i) for i in range(len(self._blocks))]
+            if client is not None:
+                self._wait(self._indexes, "indexed", raise_worker_errors=True)
 
-    def _on_each_shard(self, function, shards, *args, offsets=None):
-        """``function(shard, *args[, offset])`` per shard, where the shard lies; not gathered."""
-        import dask
+    # -- where the shards are ------------------------------------------------
 
-        offsets = [()] * len(shards) if offsets is None else [(o,) for o in offsets]
-        client = dask_client()
-        if client is None:
-            return dask.persist(*[dask.delayed(function, pure=True)(shard, *args, *offset)
-                                  for shard, offset in zip(shards, offsets)])
+    def _rows(self, i):
+        start = int(self.offsets[i])
+        return f"shard {i} (rows {start}-{start + self.shards.chunks[0][i] - 1})"
+
+    def _wait(self, futures, doing, raise_worker_errors=False):
+        """Wait for ``futures`` at most ``timeout`` seconds; a clear error for what is missing."""
         from distributed import wait
 
-        holders = client.who_has(shards)
-        args = [client.scatter(a, broadcast=True, hash=False) if isinstance(a, np.ndarray) else a
-                for a in args]
-        futures = [client.submit(function, shard, *args, *offset, pure=False,
-                                 workers=list(holders[shard.key]), allow_other_workers=False)
-                   for shard, offset in zip(shards, offsets)]
-        wait(futures)
-        for future in futures:
-            if future.status == "error":
-                future.result()   # raises the worker's error here, not at a later search
-        return futures
+        try:
+            wait(futures, timeout=self.timeout)
+        except Exception:  # noqa: BLE001 - a timeout or a cancelled future: the statuses tell
+            pass
+        lost = [i for i, future in enumerate(futures) if future.status != "finished"]
+        for i in lost:
+            if raise_worker_errors and futures[i].status == "error":
+                futures[i].result()   # the worker's own error (e.g. bad index_params)
+        if lost:
+            raise LostShardError(
+                f"{', '.join(self._rows(i) for i in lost)} of the sharded gallery could not be "
+                f"{doing} on a live worker within {self.timeout:g} s (status: "
+                f"{sorted({futures[i].status for i in lost})}); a worker holding it was lost and "
+                "the cluster could not rebuild it. Check the cluster, then call fit_gallery again "
+                "(or gather_gallery() while the cluster is healthy, to keep a copy in memory)."
+            )
+
+    def _build_index(self, client, i, workers=None):
+        import dask
+
+        if client is None:
+            return dask.delayed(build_ivf, pure=True)(self._blocks[i], self.similarity,
+                                                     self.index_params).persist()
+        workers = workers or list(client.who_has([self._blocks[i]])[self._blocks[i].key])
+        self._index_workers[i] = set(workers)
+        return client.submit(build_ivf, self._blocks[i], self.similarity, self.index_params,
+                             pure=False, workers=workers, allow_other_workers=False)
+
+    def _holders(self, client):
+        """Where each shard's search runs: its index's holder, or its rows'; rebuilt where lost.
+
+        A shard on a lost worker is recomputed by the scheduler (its future is
+        still wanted); an index on a lost worker was pinned there, so it is
+        built again next to its shard.
+        """
+        deadline = time.monotonic() + self.timeout
+        while True:
+            self._wait(self._blocks, "recomputed")
+            alive = set(client.ncores())
+            shard_holders = {key: [w for w in workers if w in alive]
+                             for key, workers in client.who_has(self._blocks).items()}
+            missing = [i for i, b in enumerate(self._blocks) if not shard_holders.get(b.key)]
+            if not missing:
+                break
+            if time.monotonic() > deadline:
+                raise LostShardError(
+                    f"{', '.join(self._rows(i) for i in missing)} of the sharded gallery is held "
+                    f"by no live worker after {self.timeout:g} s; call fit_gallery again."
+                )
+            # The scheduler has not yet seen the worker go: ask again shortly.
+            time.sleep(0.2)
+        if self._indexes is None:
+            return [shard_holders[block.key] for block in self._blocks]
+        for i, index in enumerate(self._indexes):
+            if not self._index_workers[i] & alive:
+                # Pinned to a worker that is gone, it would wait for it forever:
+                # build it again next to its shard.
+                index.cancel()
+                self._indexes[i] = self._build_index(client, i,
+                                                     list(shard_holders[self._blocks[i].key]))
+        self._wait(self._indexes, "indexed")
+        index_holders = client.who_has(self._indexes)
+        return [[w for w in index_holders[index.key] if w in alive] or shard_holders[block.key]
+                for index, block in zip(self._indexes, self._blocks)]
+
+    # -- searching -------------------------------------------------------------
 
     def search(self, queries, k):
         """Scores and global indices of the ``k`` best gallery rows per query, best first."""
-        import dask
-
         if self._indexes is None:
             # Cosine galleries hold unit rows, so their search is a dot product.
             similarity = "dot" if self.similarity == "cosine" else self.similarity
-            parts = self._on_each_shard(_shard_top_k, self._blocks, queries, k, similarity,
-                                        offsets=self.offsets)
+            function, targets, args = _shard_top_k, self._blocks, (k, similarity)
         else:
-            parts = self._on_each_shard(_shard_index_top_k, self._indexes, queries, k,
-                                        offsets=self.offsets)
+            function, targets, args = _shard_index_top_k, self._indexes, (k,)
         client = dask_client()
-        results = client.gather(parts) if client is not None else dask.compute(*parts)
+        if client is None:
+            import dask
+
+            results = dask.compute(*[dask.delayed(function, pure=True)(target, queries, *args, o)
+                                     for target, o in zip(targets, self.offsets)])
+        else:
+            results = self._search_on_cluster(client, function, queries, args)
         scores = np.concatenate([r[0] for r in results], axis=1)
         indices = np.concatenate([r[1] for r in results], axis=1)
         # Score descending, then global index ascending: ties keep the lower index.
@@ -90,6 +167,25 @@ class ShardedIndex(SearchIndex):
             np.empty((0, k), dtype=np.intp)
         rows = np.arange(scores.shape[0])[:, None]
         return scores[rows, order], indices[rows, order]
+
+    def _search_on_cluster(self, client, function, queries, args):
+        # A worker may be lost between finding the holders and the answers
+        # coming back: then the holders are found again, once.
+        for attempt in range(2):
+            holders = self._holders(client)
+            targets = self._blocks if self._indexes is None else self._indexes
+            sent = client.scatter(queries, broadcast=True, hash=False)
+            parts = [client.submit(function, target, sent, *args, offset, pure=False,
+                                   workers=where, allow_other_workers=False)
+                     for target, where, offset in zip(targets, holders, self.offsets)]
+            try:
+                self._wait(parts, "searched", raise_worker_errors=True)
+            except LostShardError:
+                client.cancel(parts)
+                if attempt:
+                    raise
+                continue
+            return client.gather(parts)
 
     def __reduce__(self):
         raise TypeError(

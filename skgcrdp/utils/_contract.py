@@ -22,6 +22,7 @@ __all__ = [
     "TEXT_PREFIX",
     "check_min_classes",
     "check_modality",
+    "check_no_overflow",
     "check_preprocess",
     "check_split",
     "resolve_n_image_features",
@@ -279,3 +280,44 @@ def check_preprocess(preprocess, n_image_features=None):
     if n_image_features is not None and getattr(preprocess, "n_image_features", 0) is None:
         return clone(preprocess).set_params(n_image_features=n_image_features)
     return preprocess
+
+
+def check_no_overflow(X, input_name="X"):
+    """Raise when the squares of ``X``'s values overflow, so that it cannot be standardised.
+
+    Standardising sums squares over the samples; values near the top of the
+    float range make that sum infinite and the result NaN, which later
+    steps would report as "contains NaN". This says what happened instead.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    input_name : str, default="X"
+        How the error names ``X``.
+
+    Returns
+    -------
+    X : ndarray
+        Unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgcrdp.utils import check_no_overflow
+    >>> check_no_overflow(np.array([[1e308, 0.0], [0.0, 1.0]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X holds values up to 1e+308: ...
+    """
+    X = np.asarray(X)
+    if X.size == 0 or X.dtype.kind != "f":
+        return X
+    largest = float(np.abs(X).max())
+    limit = float(np.sqrt(np.finfo(np.float64).max / max(1, X.shape[0])))
+    if largest > limit:
+        raise ValueError(
+            f"{input_name} holds values up to {largest:.3g}: their squares overflow float64, "
+            f"so it cannot be standardised (at most about {limit:.3g} for {X.shape[0]} samples). "
+            "Rescale its features first, e.g. divide each by its largest absolute value."
+        )
+    return X

@@ -107,6 +107,12 @@ def embed_modality(estimator, X, modality):
     (200, 64)
     """
     check_modality(modality)
+    if isinstance(X, (str, bytes)):
+        # A lone string would be taken as a sequence of one-character queries.
+        raise ValueError(
+            f"Iterable over {modality} inputs expected, {type(X).__name__} object received: "
+            f"wrap a single query in a list, e.g. embed_modality(pipe, [{X!r}], {modality!r})."
+        )
     if is_dask_array(X):
         # The whole pipeline goes to each worker once; chunks of rows are
         # embedded where they lie, and a dask array comes back.
