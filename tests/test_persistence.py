@@ -469,3 +469,16 @@ def test_save_refuses_what_load_could_not_build_and_leaves_no_file(synthetic, tm
         with pytest.raises(ValueError, match=f"{words}.*FunctionTransformer.func.*Nothing was written"):
             skgcrdp.save(model, path)
         assert list(tmp_path.iterdir()) == []
+
+
+def test_save_refuses_a_class_defined_in_main(tmp_path, monkeypatch):
+    # What a script or notebook defines lives in __main__, which load cannot import.
+    class Scripted(RandomProjectionEmbedder):
+        pass
+
+    Scripted.__module__, Scripted.__qualname__ = "__main__", "Scripted"
+    monkeypatch.setattr(sys.modules["__main__"], "Scripted", Scripted, raising=False)
+    model = Scripted(3, n_components=2, random_state=0).fit(np.random.default_rng(0).normal(size=(10, 5)))
+    with pytest.raises(ValueError, match="__main__.Scripted.*defined in __main__.*Nothing was written"):
+        skgcrdp.save(model, tmp_path / "model.skgcrdp")
+    assert list(tmp_path.iterdir()) == []
