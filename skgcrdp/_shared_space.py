@@ -256,13 +256,19 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         return ({k: v.detach().cpu().numpy() for k, v in module.state_dict().items()},
                 str(self.net_.device))
 
-    def __skgcrdp_weight_shapes__(self):
+    def __skgcrdp_weight_shapes__(self, n_tensors):
         """The shape of every weight the fitted parameters describe, found without allocating them.
 
         The network is built on torch's ``meta`` device, which holds shapes
         and no data, so parameters read from an untrusted file cannot make
-        this allocate anything.
+        this allocate anything; ``n_tensors``, the number of tensors the file
+        holds, bounds the layers built (two tensors per linear layer).
         """
+        if not 0 <= 2 * (self.n_hidden_layers + 1) <= n_tensors:
+            raise ValueError(
+                f"the parameters of {type(self).__name__} describe {self.n_hidden_layers} hidden "
+                f"layers per modality, but the file holds {n_tensors} weight tensors"
+            )
         n_image = self.n_image_features_
         params = self._module_params(n_image, self.n_features_in_ - n_image)
         with torch.device("meta"):
@@ -276,7 +282,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         weights' before the network is built, so that only a network whose
         every tensor came from the weights is ever allocated.
         """
-        expected = self.__skgcrdp_weight_shapes__()
+        expected = self.__skgcrdp_weight_shapes__(len(weights))
         found = {k: tuple(np.shape(v)) for k, v in weights.items()}
         if expected != found:
             wrong = sorted(k for k in set(expected) | set(found) if expected.get(k) != found.get(k))

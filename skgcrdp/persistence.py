@@ -484,9 +484,12 @@ def _restore_runtime_state(estimator, members, manifest, device, path):
             raise ModelFileError(f"{path}: no weights are listed for network {key!r}.")
         # Shapes first, from the parameters alone (nothing allocated): they must
         # be the manifest's and the weights' before any network is built.
-        described = obj.__skgcrdp_weight_shapes__()
         declared = {name: tuple(shape) for name, shape in info["shapes"].items()}
         stored = _safetensors_shapes(members[f"weights/{key}.safetensors"])
+        try:
+            described = obj.__skgcrdp_weight_shapes__(len(stored))
+        except ValueError as exc:
+            raise ModelFileError(f"{path}: {exc}; nothing was built.") from exc
         if not described == declared == stored:
             raise ModelFileError(
                 f"{path}: the weights of {type(obj).__name__} do not fit the network its saved "

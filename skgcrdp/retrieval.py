@@ -307,7 +307,7 @@ class CrossModalRetriever(BaseEstimator):
             state["metric"] = "deprecated"
         indexes = state.get("indexes_")
         if galleries is None and indexes is not None and not (
-            isinstance(indexes, dict)
+            isinstance(indexes, dict) and set(indexes) == set(OTHER)
             and all(index is None or isinstance(index, SearchIndex) for index in indexes.values())
         ):
             raise ValueError("indexes_ must map each modality to a search index or None.")

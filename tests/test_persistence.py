@@ -482,3 +482,38 @@ def test_save_refuses_a_class_defined_in_main(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="__main__.Scripted.*defined in __main__.*Nothing was written"):
         skgcrdp.save(model, tmp_path / "model.skgcrdp")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_parameters_asking_for_endless_layers_are_refused_before_any_is_built(fitted, tmp_path):
+    import io
+    import re
+    import time
+
+    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    inner_in = zipfile.ZipFile(io.BytesIO(members["model.skops"]))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as inner_out:
+        for info in inner_in.infolist():
+            data = inner_in.read(info)
+            if info.filename == "schema.json":
+                schema = data.decode()
+                at = schema.index('"n_hidden_layers"')
+                data = (schema[:at] + re.sub(r'"content": "\d+"', '"content": "1000000000"',
+                                             schema[at:], count=1)).encode()
+            inner_out.writestr(info, data)
+    members["model.skops"] = buffer.getvalue()
+    _reseal(path, manifest, members)
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match="1000000000 hidden layers"):
+        skgcrdp.load(path)
+    assert time.perf_counter() - start < 10
+
+
+def test_a_search_index_with_rows_that_are_not_rows_is_refused(tmp_path):
+    rng = np.random.default_rng(0)
+    retriever = CrossModalRetriever().fit_gallery(rng.normal(size=(50, 4)), modality="text")
+    retriever.indexes_["text"].vectors = "not rows"
+    path = skgcrdp.save(retriever, tmp_path / "model.skgcrdp")
+    with pytest.raises(ModelFileError, match="gallery rows"):
+        skgcrdp.load(path)

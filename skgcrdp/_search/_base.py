@@ -1,5 +1,7 @@
 """What every search backend offers the retriever: one small interface."""
 
+import numpy as np
+
 __all__ = ["SearchIndex"]
 
 
@@ -21,6 +23,16 @@ class SearchIndex:
     """
 
     sharded = False
+
+    def _check_rows(self):
+        """Rows and similarity as a search needs them (they may come from a file)."""
+        from ..utils import SIMILARITIES
+
+        vectors = getattr(self, "vectors", None)
+        if not (isinstance(vectors, np.ndarray) and vectors.ndim == 2 and vectors.dtype.kind == "f"):
+            raise ValueError(f"{type(self).__name__} needs its gallery rows as a 2-D float array.")
+        if self.similarity not in SIMILARITIES:
+            raise ValueError(f"{type(self).__name__}: unknown similarity {self.similarity!r}.")
 
     def __len__(self):
         return self.shape[0]

@@ -109,6 +109,10 @@ class ExactIndex(SearchIndex):
     def shape(self):
         return self.vectors.shape
 
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._check_rows()
+
     def search(self, queries, k):
         step = self.block_size or QUERY_BLOCK
         # Cosine galleries hold unit rows, so their search is a dot product.

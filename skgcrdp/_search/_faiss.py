@@ -93,4 +93,6 @@ class FaissIndex(SearchIndex):
                 "index_params": self.index_params}
 
     def __setstate__(self, state):
+        self.vectors, self.similarity = state["vectors"], state["similarity"]
+        self._check_rows()
         self.__init__(state["vectors"], state["similarity"], state["index_params"])
