@@ -3,9 +3,9 @@ Ablation of the method's parts
 ==============================
 
 GCRDP has two distinguishing parts: Gaussian-mixture prototypes among the
-positives of the extractor's contrastive loss (``extract__prototype_weight``),
-and the relative-distance aligner (``align``). The benchmark's ablation rows
-switch each off. Here, on Open Clip Art with all pairs of the seen classes,
+positives of the extractor's contrastive loss (its prototype weight), and the
+relative-distance aligner (the pipeline's align step). The benchmark's
+ablation rows switch each off. Here, on Open Clip Art with all pairs of the seen classes,
 each variant is fitted on the same three class-disjoint episodes and scored
 on the unseen classes, with the paired difference to the full method.
 

@@ -4,9 +4,9 @@ Searching a large gallery: exact against faiss
 
 The default search of :class:`~skgcrdp.CrossModalRetriever` is exact and
 bounded in memory. ``algorithm="faiss"`` builds an approximate inverted-file
-index (``pip install -e ".[faiss]"``), whose ``nprobe`` trades speed for
-recall. Here a gallery of 100,000 clustered 64-d embeddings, the shape of a
-GCRDP shared space, is searched by 500 queries. The plot shows faiss's query
+index (it needs the faiss extra), whose ``nprobe`` trades speed for recall.
+Here a gallery of 100,000 clustered 64-d embeddings, the shape of a GCRDP
+shared space, is searched by 500 queries. The plot shows faiss's query
 time and recall@10 against the exact answer for several ``nprobe``.
 
 Small configuration (100,000 items); ``scripts/retrieval_speed.py`` runs

@@ -28,6 +28,7 @@ from .utils import (
     check_min_classes,
     check_modality,
     rows_in_parallel,
+    shared_space_names,
     validate_cross_modal,
     validate_one_modality,
 )
@@ -193,7 +194,7 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of shape (n_pairs, 2 * embedding_dim_), float32
+        Z : ndarray of shape (n_pairs, 2 * embedding_dim), float32
             The image embeddings, then the text embeddings.
         """
         check_is_fitted(self)
@@ -219,18 +220,25 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, embedding_dim_), float32
+        Z : ndarray of shape (n_samples, embedding_dim), float32
         """
         check_is_fitted(self)
         return self._embed(validate_one_modality(self, X, modality), check_modality(modality))
 
     def get_feature_names_out(self, input_features=None):
-        """Output names ``img__z0..`` then ``txt__z0..``, so later stages can find the split."""
+        """Output names ``img__z0..`` then ``txt__z0..``, so later stages can find the split.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; the output is a learned shared space.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
         check_is_fitted(self)
-        d = self.embedding_dim_
-        return np.asarray(
-            [f"img__z{i}" for i in range(d)] + [f"txt__z{i}" for i in range(d)], dtype=object
-        )
+        return shared_space_names(self.embedding_dim_)
 
     @deprecated("n_output_features_ was renamed embedding_dim_ in 0.2 and will be removed in 0.3.")
     @property

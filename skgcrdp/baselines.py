@@ -23,6 +23,7 @@ from .utils import (
     check_no_overflow,
     normalize_rows,
     rows_in_parallel,
+    shared_space_names,
     validate_cross_modal,
     validate_one_modality,
 )
@@ -72,6 +73,7 @@ class _PairedEmbedder(TransformerMixin, BaseEstimator):
             "text": StandardScaler().fit(X[:, n_image:]),
         }
         self._fit_views(self._scaled(X[:, :n_image], "image"), self._scaled(X[:, n_image:], "text"))
+        self.embedding_dim_ = self._embed(X[:1, :n_image], "image").shape[1]
         return self
 
     def _scaled(self, X, modality):
@@ -89,6 +91,21 @@ class _PairedEmbedder(TransformerMixin, BaseEstimator):
         """Embed features of one modality alone (``"image"`` or ``"text"``)."""
         check_is_fitted(self)
         return self._embed(validate_one_modality(self, X, modality), check_modality(modality))
+
+    def get_feature_names_out(self, input_features=None):
+        """Output names ``img__z0..`` then ``txt__z0..``, so later stages can find the split.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; the output is a shared space, not a selection of inputs.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        return shared_space_names(self.embedding_dim_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -93,6 +93,8 @@ class SharedSpaceUnion(TransformerMixin, BaseComposition):
         The members fitted on all of ``X``; ``"drop"`` for a member of weight 0.
     weights_ : dict of str to float
         The weights used by ``transform``.
+    embedding_dims_ : dict of str to int
+        Width of each kept member's half, in output order.
     cv_results_ : dict or None
         For ``"auto"``: ``"weights"`` (one dict per candidate),
         ``"split_scores"`` of shape (n_candidates, n_splits), ``"mean_score"``
@@ -239,6 +241,10 @@ class SharedSpaceUnion(TransformerMixin, BaseComposition):
         for attribute in ("n_features_in_", "feature_names_in_"):
             if hasattr(first, attribute):
                 setattr(self, attribute, getattr(first, attribute))
+        # One row shows each member's width; a frame keeps its column names.
+        one_row = safe_indexing(X, [0]) if hasattr(X, "iloc") else np.asarray(X)[:1]
+        self.embedding_dims_ = {name: est.transform(one_row).shape[1] // 2
+                                for name, est in self.transformers_ if est != "drop"}
         return self
 
     def _kept(self):
@@ -252,6 +258,23 @@ class SharedSpaceUnion(TransformerMixin, BaseComposition):
         check_is_fitted(self)
         members, weights = self._kept()
         return _side_by_side([_unit_halves(est.transform(X)) for est in members], weights)
+
+    def get_feature_names_out(self, input_features=None):
+        """Output names: ``img__<member>_z..`` of every kept member, then their ``txt__`` names.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; the output is made of the members' shared spaces.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        names = {side: [f"{side}__{member}_z{i}" for member, width in self.embedding_dims_.items()
+                        for i in range(width)] for side in ("img", "txt")}
+        return np.asarray(names["img"] + names["txt"], dtype=object)
 
     @rows_in_parallel
     def transform_modality(self, X, modality):

@@ -4,7 +4,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skgcrdp import CrossModalRetriever, RelativeDistanceAligner, embed_modality
-from skgcrdp.baselines import CrossDecompositionEmbedder, RandomProjectionEmbedder
+from skgcrdp.baselines import (
+    CrossDecompositionEmbedder,
+    RandomProjectionEmbedder,
+    RelativeProfileEmbedder,
+)
 
 
 def test_cross_decomposition_equals_the_two_view_model(synthetic):
@@ -105,3 +109,26 @@ def test_relative_profiles_retrieve_unseen_classes_without_training(synthetic):
     Z = RelativeProfileEmbedder(n_image).fit(X[seen]).transform(X[~seen])
     chance = RandomProjectionEmbedder(n_image, 10, random_state=0).fit(X[seen]).transform(X[~seen])
     assert cross_modal_retrieval_score(Z, y[~seen]) > cross_modal_retrieval_score(chance, y[~seen]) + 0.1
+
+
+def test_every_embedder_names_its_outputs_for_the_split(synthetic):
+    import pandas as pd
+
+    from skgcrdp.union import SharedSpaceUnion
+
+    X, y, n_image = synthetic
+    for embedder in (CrossDecompositionEmbedder(n_image, CCA(3)),
+                     RandomProjectionEmbedder(n_image, 4, random_state=0),
+                     RelativeProfileEmbedder(n_image)):
+        Z = embedder.fit(X, y).set_output(transform="pandas").transform(X)
+        d = embedder.embedding_dim_
+        assert isinstance(Z, pd.DataFrame) and Z.shape[1] == 2 * d
+        assert list(Z.columns[[0, d]]) == ["img__z0", "txt__z0"]
+    union = SharedSpaceUnion([("cca", CrossDecompositionEmbedder(n_image, CCA(3))),
+                              ("chance", RandomProjectionEmbedder(n_image, 2, random_state=0))])
+    names = union.fit(X, y).get_feature_names_out()
+    assert union.embedding_dims_ == {"cca": 3, "chance": 2}
+    assert list(names) == ["img__cca_z0", "img__cca_z1", "img__cca_z2", "img__chance_z0",
+                           "img__chance_z1", "txt__cca_z0", "txt__cca_z1", "txt__cca_z2",
+                           "txt__chance_z0", "txt__chance_z1"]
+    assert union.transform(X).shape[1] == len(names)

@@ -25,6 +25,9 @@ class MLP(nn.Sequential):
 class ModalityHeads(nn.Module):
     """An image network and a text network whose outputs share one space.
 
+    The forward pass takes ``image`` and ``text`` batches and returns the
+    pair of embeddings; either may be None to embed one modality alone.
+
     Parameters
     ----------
     n_image_features, n_text_features : int
@@ -39,9 +42,6 @@ class ModalityHeads(nn.Module):
         heads begin as the identity map and learn a correction to it.
     normalize : bool, default=True
         L2-normalise the outputs, so that dot products are cosine similarities.
-
-    The forward pass takes ``image`` and ``text`` batches and returns the
-    pair of embeddings; either may be None to embed one modality alone.
     """
 
     def __init__(
@@ -76,6 +76,17 @@ class ModalityHeads(nn.Module):
         return F.normalize(z, dim=1) if self.normalize else z
 
     def forward(self, image=None, text=None):
+        """Embed a batch of images, of texts, or of both (a pair per row).
+
+        Parameters
+        ----------
+        image, text : torch.Tensor of shape (batch, width of that modality) or None
+
+        Returns
+        -------
+        z_image, z_text : torch.Tensor of shape (batch, embedding_dim) or None
+            None where that modality was not given.
+        """
         z_image = None if image is None else self.embed(image, "image")
         z_text = None if text is None else self.embed(text, "text")
         return z_image, z_text

@@ -257,6 +257,7 @@ class MultiPositiveContrastiveLoss(nn.Module):
         self.prototype_labels = torch.cat([component_labels, component_labels])
 
     def forward(self, y_pred, y_true):
+        """The loss of a batch: ``y_pred`` the pair ``(z_image, z_text)``, ``y_true`` the classes."""
         z_image, z_text = y_pred
         labels = y_true.long()
         options = dict(temperature=self.temperature, instance_weight=self.instance_weight)
@@ -300,6 +301,7 @@ class RelativeDistanceLoss(nn.Module):
         self.instance_weight = instance_weight
 
     def forward(self, y_pred, y_true):
+        """The loss of a batch: ``y_pred`` the pair ``(z_image, z_text)``, ``y_true`` the classes."""
         z_image, z_text = y_pred
         labels = y_true.long()
         loss = z_image.sum() * 0.0

@@ -26,6 +26,7 @@ __all__ = [
     "check_preprocess",
     "check_split",
     "resolve_n_image_features",
+    "shared_space_names",
     "split_modalities",
     "stack_modalities",
     "validate_cross_modal",
@@ -321,3 +322,19 @@ def check_no_overflow(X, input_name="X"):
             "Rescale its features first, e.g. divide each by its largest absolute value."
         )
     return X
+
+
+def shared_space_names(width, stem="z"):
+    """Names of a shared space's outputs: ``img__z0..`` then ``txt__z0..``, ``width`` of each.
+
+    The prefixes carry the modality split to the next stage, as the data
+    contract asks of every stage that outputs ``[image half | text half]``.
+
+    Examples
+    --------
+    >>> from skgcrdp.utils import shared_space_names
+    >>> shared_space_names(2).tolist()
+    ['img__z0', 'img__z1', 'txt__z0', 'txt__z1']
+    """
+    return np.asarray([f"{IMAGE_PREFIX}{stem}{i}" for i in range(width)]
+                      + [f"{TEXT_PREFIX}{stem}{i}" for i in range(width)], dtype=object)
