@@ -69,6 +69,8 @@ sphinx_gallery_conf = {
     # Its page loads Bootstrap and DataTables from CDNs; each example states
     # its own measured running time instead.
     "write_computation_times": False,
+    # Figures also at twice the resolution, for high-density screens.
+    "image_srcset": ["2x"],
     # "Examples using X" on each API page: the gallery records which public
     # names each example uses.
     "doc_module": ("skgcrdp",),

@@ -5,10 +5,11 @@ Grid search for unseen classes
 Ordinary ``StratifiedKFold`` would reward fitting the seen classes; the
 class-disjoint splitter validates on classes that the training folds never
 saw. No ``scoring=`` is needed: the pipeline's ``score`` is cross-modal mAP.
-Small configuration: two values, two inner splits, inside the five seen
-Wikipedia classes.
+Small configuration: three values, three inner splits (each holding out two
+of the five seen Wikipedia classes), inside the seen classes.
 
-Run by hand: ``python examples/plot_grid_search.py`` (about 30 s on 2 CPU cores).
+Run by hand: ``python examples/plot_grid_search.py``
+(21 s on 2 CPU cores with its imports, measured 2026-12-02).
 """
 
 import matplotlib.pyplot as plt
@@ -25,10 +26,13 @@ seen, unseen = next(ClassDisjointSplit(n_splits=1, random_state=0).split(X, y))
 # %%
 # The search runs inside the seen classes only.
 
+inner = ClassDisjointSplit(n_splits=3, test_size=2, random_state=0)
+for split, (_, held_out) in enumerate(inner.split(X[seen], y[seen])):
+    print(f"inner split {split} holds out classes {sorted(set(y[seen][held_out]))}")
 search = GridSearchCV(
     make_gcrdp_pipeline(n_image_features=128, random_state=0, device="cpu"),
-    {"extract__instance_weight": [0.0, 0.9]},
-    cv=ClassDisjointSplit(n_splits=2, test_size=2, random_state=0),  # inside the seen classes
+    {"extract__instance_weight": [0.0, 0.5, 0.9]},
+    cv=inner,
     n_jobs=2,
 )
 search.fit(X[seen], y[seen])
@@ -43,13 +47,15 @@ print(f"unseen-class nDCG@10: {ndcg10(search.best_estimator_, X[unseen], y[unsee
 # %%
 # The inner-CV score of each value, split by split.
 results = search.cv_results_
-fig, ax = plt.subplots(figsize=(5, 3))
-values = [str(v) for v in results["param_extract__instance_weight"]]
+fig, ax = plt.subplots(figsize=(5.5, 3.2))
+values = list(results["param_extract__instance_weight"])
 for split in range(search.n_splits_):
-    ax.plot(values, results[f"split{split}_test_score"], marker="o", label=f"inner split {split}")
-ax.plot(values, results["mean_test_score"], marker="s", color="black", label="mean")
+    ax.plot(values, results[f"split{split}_test_score"], marker="o", alpha=0.6,
+            label=f"inner split {split}")
+ax.plot(values, results["mean_test_score"], marker="s", color="black", linewidth=2, label="mean")
+ax.set_xticks(values)
 ax.set_xlabel("extract__instance_weight")
 ax.set_ylabel("inner-CV mAP (held-out classes)")
-ax.legend(fontsize=8)
+ax.legend(fontsize=8, loc="best")
 fig.tight_layout()
 plt.show()

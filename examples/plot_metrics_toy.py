@@ -8,7 +8,8 @@ mAP is its mean over queries. skgcrdp's metrics equal scikit-learn's on the
 same scores: ``label_ranking_average_precision_score`` for mAP@all and
 ``ndcg_score`` for nDCG@k, ties included.
 
-Run by hand: ``python examples/plot_metrics_toy.py`` (about 1 s).
+Run by hand: ``python examples/plot_metrics_toy.py``
+(4 s on 2 CPU cores with its imports, measured 2026-12-02).
 """
 
 import matplotlib.pyplot as plt

@@ -9,7 +9,8 @@ modality alone; the result equals the matching half of the paired
 embedding, so the stored gallery and tomorrow's queries meet in the same
 space. Small configuration: Open Clip Art, half of its classes seen.
 
-Run by hand: ``python examples/plot_stored_gallery.py`` (about 10 s on 2 CPU cores).
+Run by hand: ``python examples/plot_stored_gallery.py``
+(8 s on 2 CPU cores with its imports, measured 2026-12-02).
 """
 
 import tempfile

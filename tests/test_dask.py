@@ -23,7 +23,7 @@ PIPE = {f"extract__{k}": v for k, v in FAST.items()} | {"align__max_epochs": 2}
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                       dashboard_address=None)
+                                       dashboard_address=None, worker_dashboard_address=None)
     with cluster, distributed.Client(cluster) as client:
         yield client
 
