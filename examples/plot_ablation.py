@@ -52,7 +52,7 @@ for name, values in scores.items():
 # What removing each part changes, episode by episode: the episodes differ
 # far more from each other than the variants do, so the paired differences,
 # not the raw scores, show the parts' effect.
-fig, ax = plt.subplots(figsize=(5.5, 2.6))
+fig, ax = plt.subplots(figsize=(6, 2.8))
 names = [n for n in scores if n != "GCRDP"][::-1]
 diffs = [np.array(scores[n]) - full for n in names]
 ax.barh(names, [d.mean() for d in diffs], color="tab:gray",
@@ -60,7 +60,7 @@ ax.barh(names, [d.mean() for d in diffs], color="tab:gray",
 for row, d in enumerate(diffs):
     ax.scatter(d, [row] * len(d), color="black", s=12, zorder=3)
 ax.axvline(0, color="tab:blue", linewidth=1)
-ax.set_xlabel("unseen-class mAP minus GCRDP's (bar: mean ± s.e.; dots: episodes)")
+ax.set_xlabel("unseen mAP minus GCRDP's\n(bars: mean ± s.e.; dots: episodes)")
 ax.set_title("Open Clip Art, all pairs per seen class, 3 episodes")
 fig.tight_layout()
 plt.show()
