@@ -47,10 +47,17 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 numpydoc_validation_checks = set()
 
-# The build must not need a network: no remote inventories are fetched.
-# Names of numpy, scikit-learn and torch therefore appear as plain text.
-intersphinx_mapping = {}
-intersphinx_disabled_reftypes = ["*"]
+# The build must not need a network: scikit-learn's, numpy's, torch's and
+# skorch's inventories are read from docs/_inventories (written offline from
+# the installed packages by docs/make_inventories.py), never fetched.
+_INVENTORIES = Path(__file__).parent / "_inventories"
+intersphinx_mapping = {
+    "sklearn": ("https://scikit-learn.org/stable", str(_INVENTORIES / "sklearn.inv")),
+    "numpy": ("https://numpy.org/doc/stable", str(_INVENTORIES / "numpy.inv")),
+    "torch": ("https://docs.pytorch.org/docs/stable", str(_INVENTORIES / "torch.inv")),
+    "skorch": ("https://skorch.readthedocs.io/en/stable", str(_INVENTORIES / "skorch.inv")),
+}
+intersphinx_timeout = 1
 
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
