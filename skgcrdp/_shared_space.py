@@ -25,10 +25,10 @@ from ._training import (
 from .exceptions import InterruptedFitWarning
 from .nn import ModalityHeads
 from .utils import (
+    SharedSpaceNamesMixin,
     check_min_classes,
     check_modality,
     rows_in_parallel,
-    shared_space_names,
     validate_cross_modal,
     validate_one_modality,
 )
@@ -37,7 +37,7 @@ from .utils._compat import Interval
 __all__ = ["SharedSpaceTransformer"]
 
 
-class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
+class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstimator):
     """Base of the estimators that map [image | text] into a shared space.
 
     Subclasses set ``_split`` (how the input split is found), implement
@@ -224,21 +224,6 @@ class SharedSpaceTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return self._embed(validate_one_modality(self, X, modality), check_modality(modality))
-
-    def get_feature_names_out(self, input_features=None):
-        """Output names ``img__z0..`` then ``txt__z0..``, so later stages can find the split.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Ignored; the output is a learned shared space.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-        """
-        check_is_fitted(self)
-        return shared_space_names(self.embedding_dim_)
 
     @deprecated("n_output_features_ was renamed embedding_dim_ in 0.2 and will be removed in 0.3.")
     @property

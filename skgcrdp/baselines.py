@@ -19,11 +19,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .utils import (
+    SharedSpaceNamesMixin,
     check_modality,
     check_no_overflow,
     normalize_rows,
     rows_in_parallel,
-    shared_space_names,
     validate_cross_modal,
     validate_one_modality,
 )
@@ -42,7 +42,7 @@ def centred_profiles(similarity):
     return normalize_rows(similarity - similarity.mean(axis=1, keepdims=True))
 
 
-class _PairedEmbedder(TransformerMixin, BaseEstimator):
+class _PairedEmbedder(SharedSpaceNamesMixin, TransformerMixin, BaseEstimator):
     """Standardise each modality, fit ``_fit_views``, embed with ``_embed``."""
 
     # Subclasses add their own parameters to these.
@@ -91,21 +91,6 @@ class _PairedEmbedder(TransformerMixin, BaseEstimator):
         """Embed features of one modality alone (``"image"`` or ``"text"``)."""
         check_is_fitted(self)
         return self._embed(validate_one_modality(self, X, modality), check_modality(modality))
-
-    def get_feature_names_out(self, input_features=None):
-        """Output names ``img__z0..`` then ``txt__z0..``, so later stages can find the split.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Ignored; the output is a shared space, not a selection of inputs.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str
-        """
-        check_is_fitted(self)
-        return shared_space_names(self.embedding_dim_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

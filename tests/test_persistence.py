@@ -282,6 +282,33 @@ def _reseal(path, manifest, members):
     _repack(path, manifest, members)
 
 
+def _with_saved_parameter(model, tmp_path, name, value):
+    """A saved model whose skops part gives the first parameter ``name`` another value.
+
+    Checksums are recomputed, as an attacker would: only the loader's own
+    checks stand between such a file and what it asks for.
+    """
+    import io
+    import re
+
+    path = skgcrdp.save(model, tmp_path / "model.skgcrdp")
+    manifest, members = _unpack(path)
+    inner_in = zipfile.ZipFile(io.BytesIO(members["model.skops"]))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as inner_out:
+        for info in inner_in.infolist():
+            data = inner_in.read(info)
+            if info.filename == "schema.json":
+                schema = data.decode()
+                at = schema.index(f'"{name}"')
+                data = (schema[:at] + re.sub(r'"content": "\d+"', f'"content": "{value}"',
+                                             schema[at:], count=1)).encode()
+            inner_out.writestr(info, data)
+    members["model.skops"] = buffer.getvalue()
+    _reseal(path, manifest, members)
+    return path
+
+
 def _peak_python_bytes(call):
     """Peak of Python's own allocations while ``call()`` runs, and its exception."""
     import tracemalloc
@@ -322,25 +349,7 @@ def test_a_compression_bomb_is_refused_before_it_is_read(fitted, tmp_path):
 def test_parameters_that_describe_a_huge_network_allocate_nothing(fitted, tmp_path):
     # The skops part says hidden_dim=3,000,000 (a 6 GB network); the weights
     # are the real, small ones. Measured in a fresh process: its peak RSS.
-    import io
-
-    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
-    manifest, members = _unpack(path)
-    inner_in = zipfile.ZipFile(io.BytesIO(members["model.skops"]))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as inner_out:
-        for info in inner_in.infolist():
-            data = inner_in.read(info)
-            if info.filename == "schema.json":
-                import re
-
-                schema = data.decode()
-                at = schema.index('"hidden_dim"')
-                data = (schema[:at] + re.sub(r'"content": "\d+"', '"content": "3000000"',
-                                             schema[at:], count=1)).encode()
-            inner_out.writestr(info, data)
-    members["model.skops"] = buffer.getvalue()
-    _reseal(path, manifest, members)
+    path = _with_saved_parameter(fitted, tmp_path, "hidden_dim", 3_000_000)
     script = textwrap.dedent(f"""
         import resource, skgcrdp
         from skgcrdp.exceptions import ModelFileError
@@ -485,25 +494,9 @@ def test_save_refuses_a_class_defined_in_main(tmp_path, monkeypatch):
 
 
 def test_parameters_asking_for_endless_layers_are_refused_before_any_is_built(fitted, tmp_path):
-    import io
-    import re
     import time
 
-    path = skgcrdp.save(fitted, tmp_path / "model.skgcrdp")
-    manifest, members = _unpack(path)
-    inner_in = zipfile.ZipFile(io.BytesIO(members["model.skops"]))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as inner_out:
-        for info in inner_in.infolist():
-            data = inner_in.read(info)
-            if info.filename == "schema.json":
-                schema = data.decode()
-                at = schema.index('"n_hidden_layers"')
-                data = (schema[:at] + re.sub(r'"content": "\d+"', '"content": "1000000000"',
-                                             schema[at:], count=1)).encode()
-            inner_out.writestr(info, data)
-    members["model.skops"] = buffer.getvalue()
-    _reseal(path, manifest, members)
+    path = _with_saved_parameter(fitted, tmp_path, "n_hidden_layers", 1_000_000_000)
     start = time.perf_counter()
     with pytest.raises(ModelFileError, match="1000000000 hidden layers"):
         skgcrdp.load(path)

@@ -5,53 +5,12 @@ own that should behave like them (as ``sklearn.utils`` is for scikit-learn).
 Users of the estimators need none of it.
 """
 
-from ._contract import (
-    IMAGE_PREFIX,
-    MODALITIES,
-    TEXT_PREFIX,
-    check_min_classes,
-    check_modality,
-    check_no_overflow,
-    check_preprocess,
-    check_split,
-    resolve_n_image_features,
-    shared_space_names,
-    split_modalities,
-    stack_modalities,
-    validate_cross_modal,
-    validate_one_modality,
-)
-from ._dask import dask_client, is_dask_array, map_rows, rows_in_parallel, worker_threads
-from ._device import resolve_device
-from ._kernels import SIMILARITIES, normalize_rows, overflow_safe, similarity_matrix
-from ._steps import embed_modality, shared_space, transforming_steps
+from . import _contract, _dask, _device, _kernels, _steps
+from ._contract import *  # noqa: F403
+from ._dask import *  # noqa: F403
+from ._device import *  # noqa: F403
+from ._kernels import *  # noqa: F403
+from ._steps import *  # noqa: F403
 
-__all__ = [
-    "IMAGE_PREFIX",
-    "MODALITIES",
-    "SIMILARITIES",
-    "TEXT_PREFIX",
-    "check_min_classes",
-    "check_modality",
-    "check_no_overflow",
-    "check_preprocess",
-    "check_split",
-    "dask_client",
-    "embed_modality",
-    "is_dask_array",
-    "map_rows",
-    "normalize_rows",
-    "overflow_safe",
-    "resolve_device",
-    "resolve_n_image_features",
-    "rows_in_parallel",
-    "shared_space_names",
-    "shared_space",
-    "similarity_matrix",
-    "split_modalities",
-    "stack_modalities",
-    "transforming_steps",
-    "validate_cross_modal",
-    "validate_one_modality",
-    "worker_threads",
-]
+__all__ = sorted([*_contract.__all__, *_dask.__all__, *_device.__all__, *_kernels.__all__,
+                  *_steps.__all__])

@@ -14,12 +14,13 @@ import warnings
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 __all__ = [
     "IMAGE_PREFIX",
     "MODALITIES",
     "TEXT_PREFIX",
+    "SharedSpaceNamesMixin",
     "check_min_classes",
     "check_modality",
     "check_no_overflow",
@@ -338,3 +339,26 @@ def shared_space_names(width, stem="z"):
     """
     return np.asarray([f"{IMAGE_PREFIX}{stem}{i}" for i in range(width)]
                       + [f"{TEXT_PREFIX}{stem}{i}" for i in range(width)], dtype=object)
+
+
+class SharedSpaceNamesMixin:
+    """``get_feature_names_out`` for a stage whose output is ``[image half | text half]``.
+
+    The stage sets ``embedding_dim_``, the width of each half, in ``fit``; the
+    names carry the modality split to the next stage (and to ``set_output``).
+    """
+
+    def get_feature_names_out(self, input_features=None):
+        """Output names ``img__z0..`` then ``txt__z0..``, so later stages can find the split.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored; the output is a shared space, not a selection of inputs.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+        """
+        check_is_fitted(self)
+        return shared_space_names(self.embedding_dim_)
