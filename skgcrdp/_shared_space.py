@@ -249,7 +249,7 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
         return ({k: v.detach().cpu().numpy() for k, v in module.state_dict().items()},
                 str(self.net_.device))
 
-    def __skgcrdp_weight_shapes__(self, n_tensors):
+    def _weight_shapes(self, n_tensors):
         """The shape of every weight the fitted parameters describe, found without allocating them.
 
         The network is built on torch's ``meta`` device, which holds shapes
@@ -275,7 +275,7 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
         weights' before the network is built, so that only a network whose
         every tensor came from the weights is ever allocated.
         """
-        expected = self.__skgcrdp_weight_shapes__(len(weights))
+        expected = self._weight_shapes(len(weights))
         found = {k: tuple(np.shape(v)) for k, v in weights.items()}
         if expected != found:
             wrong = sorted(k for k in set(expected) | set(found) if expected.get(k) != found.get(k))

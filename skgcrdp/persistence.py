@@ -348,11 +348,14 @@ MIN_MEMBER = 1 << 20
 MIN_TOTAL = 16 << 20
 MAX_MEMBERS = 100_000
 _DEVICE = re.compile(r"(cpu|cuda|mps)(:\d+)?")
-_WEIGHTS = re.compile(r"weights/(net\d+)\.safetensors")
 
 
-def _read_bounded(archive, where, budget):
-    """Every member of ``archive``, each read no further than its checked, declared size."""
+def _check_declared(archive, where, budget):
+    """Refuse an archive whose members declare more than a load reads, before reading any.
+
+    zipfile never hands back more of a member than its declared size, so
+    bounding the declared sizes bounds what is read.
+    """
     infos = archive.infolist()
     if len(infos) > MAX_MEMBERS:
         raise ModelFileError(f"{where} has {len(infos)} members; at most {MAX_MEMBERS} are read.")
@@ -362,21 +365,16 @@ def _read_bounded(archive, where, budget):
             f"{where} declares {total} bytes uncompressed, more than the {budget} a load reads "
             f"(at most {MAX_EXPANSION}x the file); nothing was read."
         )
-    members = {}
     for info in infos:
         if info.file_size > max(MIN_MEMBER, MAX_EXPANSION * info.compress_size):
             raise ModelFileError(
                 f"{where}: {info.filename} declares {info.file_size} bytes from "
                 f"{info.compress_size} compressed, more than {MAX_EXPANSION}x; nothing was read."
             )
-        if info.filename in members:
-            raise ModelFileError(f"{where} holds {info.filename} twice: the file was altered.")
-        with archive.open(info) as stream:
-            data = stream.read(info.file_size + 1)
-        if len(data) != info.file_size:
-            raise ModelFileError(f"{where}: {info.filename} does not hold the size it declares.")
-        members[info.filename] = data
-    return members
+    names = [info.filename for info in infos]
+    if len(set(names)) != len(names):
+        raise ModelFileError(f"{where} holds a member twice: the file was altered.")
+    return infos
 
 
 def _read_checked(path):
@@ -389,8 +387,10 @@ def _read_checked(path):
             f"{path} is not a skgcrdp model file ({exc}); a pickle or joblib file is "
             "never opened by skgcrdp.load."
         ) from exc
+    budget = max(MIN_TOTAL, MAX_EXPANSION * size)
     with archive:
-        members = _read_bounded(archive, path, max(MIN_TOTAL, MAX_EXPANSION * size))
+        members = {info.filename: archive.read(info)
+                   for info in _check_declared(archive, path, budget)}
     if MANIFEST not in members:
         raise ModelFileError(f"{path} has no {MANIFEST}: it is not a skgcrdp model file.")
     try:
@@ -408,14 +408,12 @@ def _read_checked(path):
         if hashlib.sha256(members[name]).hexdigest() != digest:
             raise ModelFileError(f"{path}: the checksum of {name} does not match: the file is "
                                  "damaged or was altered.")
-    unexpected = [n for n in members
-                  if n not in (MANIFEST, MODEL) and not (_WEIGHTS.fullmatch(n)
-                                                         and _WEIGHTS.fullmatch(n).group(1)
-                                                         in manifest["networks"])]
-    missing = [k for k in manifest["networks"] if f"weights/{k}.safetensors" not in members]
+    weights = {f"weights/{key}.safetensors" for key in manifest["networks"]}
+    unexpected = sorted(set(members) - weights - {MANIFEST, MODEL})
+    missing = sorted(weights - set(members))
     if missing:
-        raise ModelFileError(f"{path}: its manifest lists networks {missing} whose weights are "
-                             "not in the file: the file was altered.")
+        raise ModelFileError(f"{path}: its manifest lists weights {missing} that are not in "
+                             "the file: the file was altered.")
     if MODEL not in members or unexpected:
         raise ModelFileError(f"{path}: members {unexpected or [MODEL + ' missing']} do not belong "
                              "in a skgcrdp model file.")
@@ -426,7 +424,7 @@ def _read_checked(path):
                              "built from it.") from exc
     with inner:
         # The skops part is a zip file too: its members obey the same bounds.
-        _read_bounded(inner, f"{path}: {MODEL}", max(MIN_TOTAL, MAX_EXPANSION * size))
+        _check_declared(inner, f"{path}: {MODEL}", budget)
     return members, manifest
 
 
@@ -482,25 +480,21 @@ def _restore_runtime_state(estimator, members, manifest, device, path):
         info = manifest["networks"].get(key)
         if info is None:
             raise ModelFileError(f"{path}: no weights are listed for network {key!r}.")
-        # Shapes first, from the parameters alone (nothing allocated): they must
-        # be the manifest's and the weights' before any network is built.
+        # The manifest and the weights' own header must agree before any tensor is
+        # read; the estimator then checks them against its parameters before it
+        # builds a network (on torch's meta device, which allocates nothing).
         declared = {name: tuple(shape) for name, shape in info["shapes"].items()}
         stored = _safetensors_shapes(members[f"weights/{key}.safetensors"])
-        try:
-            described = obj.__skgcrdp_weight_shapes__(len(stored))
-        except ValueError as exc:
-            raise ModelFileError(f"{path}: {exc}; nothing was built.") from exc
-        if not described == declared == stored:
+        if declared != stored:
             raise ModelFileError(
-                f"{path}: the weights of {type(obj).__name__} do not fit the network its saved "
-                f"parameters describe (parameters: {_short(described)}, manifest: "
-                f"{_short(declared)}, weights: {_short(stored)}); nothing was built."
+                f"{path}: the manifest and the weights of {type(obj).__name__} disagree on "
+                f"their shapes (manifest: {_short(declared)}, weights: {_short(stored)})."
             )
         state = tensors_from_bytes(members[f"weights/{key}.safetensors"])
         try:
             obj.__skgcrdp_set_weights__(state, _device(device, info["device"]))
         except ValueError as exc:
-            raise ModelFileError(f"{path}: {exc}.") from exc
+            raise ModelFileError(f"{path}: {exc}; nothing was built.") from exc
 
 
 def _short(shapes):

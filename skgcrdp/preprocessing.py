@@ -14,6 +14,7 @@ from .utils import (
     MODALITIES,
     TEXT_PREFIX,
     check_modality,
+    check_not_a_string,
     check_split,
     resolve_n_image_features,
 )
@@ -315,12 +316,7 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
             ``n_image_features_out_`` or ``n_text_features_out_``.
         """
         check_is_fitted(self)
-        check_modality(modality)
-        if isinstance(X, (str, bytes)):
-            raise ValueError(
-                f"Iterable over {modality} inputs expected, {type(X).__name__} object received: "
-                "wrap a single input in a list."
-            )
+        check_not_a_string(X, check_modality(modality))
         columns = self._input_columns[modality]
         if isinstance(X, pd.DataFrame) and isinstance(columns, (str, list)):
             wanted = [columns] if isinstance(columns, str) else columns

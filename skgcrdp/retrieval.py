@@ -229,7 +229,7 @@ class CrossModalRetriever(BaseEstimator):
         check_is_fitted(self)
         for modality, index in self.indexes_.items():
             if index is not None and index.sharded:
-                self.indexes_[modality] = self._index(index.vectors)
+                self.indexes_[modality] = self._index(index.vectors, prepared=True)
         return self
 
     def _queries(self, X, query_modality):
@@ -302,8 +302,8 @@ class CrossModalRetriever(BaseEstimator):
         # arrays beside faiss bytes: their indexes are built anew from the rows.
         galleries = state.pop("galleries_", None)
         state.pop("_rebuild_indexes", None)
-        state.setdefault("similarity", state.get("metric", "cosine"))
-        if state.get("metric") in (None, state["similarity"]):
+        if "similarity" not in state:
+            state["similarity"] = state.get("metric", "cosine")
             state["metric"] = "deprecated"
         indexes = state.get("indexes_")
         if galleries is None and indexes is not None and not (

@@ -267,6 +267,12 @@ def test_weights_of_the_wrong_shape_are_refused(fitted, tmp_path):
     members[name] = to_bytes(state)
     manifest["sha256"][name] = hashlib.sha256(members[name]).hexdigest()
     _repack(path, manifest, members)
+    with pytest.raises(ModelFileError, match="manifest and the weights .* disagree"):
+        skgcrdp.load(path)
+    # A thorough forger updates the manifest too: the saved parameters still disagree.
+    network = name.removeprefix("weights/").removesuffix(".safetensors")
+    manifest["networks"][network]["shapes"][key] = list(state[key].shape)
+    _repack(path, manifest, members)
     with pytest.raises(ModelFileError, match="do not fit the network"):
         skgcrdp.load(path)
 

@@ -6,21 +6,17 @@ persistence code only ever see :class:`SearchIndex` objects.
 
 from ..utils import is_dask_array
 from ._base import SearchIndex
-from ._exact import GALLERY_TILE, QUERY_BLOCK, ExactIndex, exact_top_k, prepare_gallery
-from ._faiss import FAISS_HINT, FaissIndex, import_faiss
+from ._exact import ExactIndex, exact_top_k, prepare_gallery
+from ._faiss import FaissIndex
 from ._sharded import ShardedIndex
 
 __all__ = [
-    "FAISS_HINT",
-    "GALLERY_TILE",
-    "QUERY_BLOCK",
     "ExactIndex",
     "FaissIndex",
     "SearchIndex",
     "ShardedIndex",
     "build_index",
     "exact_top_k",
-    "import_faiss",
     "prepare_gallery",
 ]
 

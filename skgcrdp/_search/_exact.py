@@ -91,6 +91,11 @@ def exact_top_k(queries, gallery, k, similarity="dot", gallery_tile=GALLERY_TILE
     return top_scores, top_indices
 
 
+def searched_as(similarity):
+    """The similarity a search of prepared rows computes: cosine rows are unit, so a dot product."""
+    return "dot" if similarity == "cosine" else similarity
+
+
 def prepare_gallery(Z, similarity):
     """Rows as searched: float32 kept, else float64; unit rows for cosine."""
     Z = np.asarray(Z, dtype=np.float32 if Z.dtype == np.float32 else np.float64)
@@ -115,9 +120,8 @@ class ExactIndex(SearchIndex):
 
     def search(self, queries, k):
         step = self.block_size or QUERY_BLOCK
-        # Cosine galleries hold unit rows, so their search is a dot product.
-        similarity = "dot" if self.similarity == "cosine" else self.similarity
-        blocks = [exact_top_k(queries[start : start + step], self.vectors, k, similarity)
+        blocks = [exact_top_k(queries[start : start + step], self.vectors, k,
+                              searched_as(self.similarity))
                   for start in range(0, queries.shape[0], step)]
         if not blocks:
             return np.empty((0, k)), np.empty((0, k), dtype=np.intp)

@@ -7,7 +7,7 @@ import numpy as np
 from ..exceptions import LostShardError
 from ..utils import dask_client
 from ._base import SearchIndex
-from ._exact import exact_top_k
+from ._exact import exact_top_k, searched_as
 from ._faiss import build_ivf, import_faiss, search_ivf
 
 __all__ = ["SHARD_TIMEOUT", "ShardedIndex"]
@@ -82,9 +82,9 @@ class ShardedIndex(SearchIndex):
         except Exception:  # noqa: BLE001 - a timeout or a cancelled future: the statuses tell
             pass
         lost = [i for i, future in enumerate(futures) if future.status != "finished"]
-        for i in lost:
-            if raise_worker_errors and futures[i].status == "error":
-                futures[i].result()   # the worker's own error (e.g. bad index_params)
+        errors = [futures[i] for i in lost if futures[i].status == "error"]
+        if raise_worker_errors and errors:
+            errors[0].result()   # the worker's own error (e.g. bad index_params)
         if lost:
             raise LostShardError(
                 f"{', '.join(self._rows(i) for i in lost)} of the sharded gallery could not be "
@@ -147,9 +147,7 @@ class ShardedIndex(SearchIndex):
     def search(self, queries, k):
         """Scores and global indices of the ``k`` best gallery rows per query, best first."""
         if self._indexes is None:
-            # Cosine galleries hold unit rows, so their search is a dot product.
-            similarity = "dot" if self.similarity == "cosine" else self.similarity
-            function, targets, args = _shard_top_k, self._blocks, (k, similarity)
+            function, targets, args = _shard_top_k, self._blocks, (k, searched_as(self.similarity))
         else:
             function, targets, args = _shard_index_top_k, self._indexes, (k,)
         client = dask_client()

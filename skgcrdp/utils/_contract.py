@@ -24,6 +24,7 @@ __all__ = [
     "check_min_classes",
     "check_modality",
     "check_no_overflow",
+    "check_not_a_string",
     "check_preprocess",
     "check_split",
     "resolve_n_image_features",
@@ -235,6 +236,28 @@ def check_modality(modality):
     if modality not in MODALITIES:
         raise ValueError(f"modality must be 'image' or 'text', got {modality!r}.")
     return modality
+
+
+def check_not_a_string(X, modality):
+    """Refuse a lone string where a sequence of one modality's inputs is expected.
+
+    Iterated over, a string is a sequence of characters: each would become a
+    query of its own. scikit-learn's text vectorizers refuse it the same way.
+
+    Examples
+    --------
+    >>> from skgcrdp.utils import check_not_a_string
+    >>> check_not_a_string("an open book", "text")
+    Traceback (most recent call last):
+    ...
+    ValueError: Iterable over text inputs expected, str object received: ...
+    """
+    if isinstance(X, (str, bytes)):
+        raise ValueError(
+            f"Iterable over {modality} inputs expected, {type(X).__name__} object received: "
+            f"wrap a single input in a list, e.g. [{X!r}]."
+        )
+    return X
 
 
 def validate_one_modality(estimator, X, modality):

@@ -8,7 +8,7 @@ import functools
 
 from sklearn.pipeline import Pipeline
 
-from ._contract import check_modality
+from ._contract import check_modality, check_not_a_string
 from ._dask import is_dask_array, map_rows
 
 __all__ = ["embed_modality", "shared_space", "transforming_steps"]
@@ -106,13 +106,7 @@ def embed_modality(estimator, X, modality):
     >>> embed_modality(pipe, X[:, 20:], "text").shape
     (200, 64)
     """
-    check_modality(modality)
-    if isinstance(X, (str, bytes)):
-        # A lone string would be taken as a sequence of one-character queries.
-        raise ValueError(
-            f"Iterable over {modality} inputs expected, {type(X).__name__} object received: "
-            f"wrap a single query in a list, e.g. embed_modality(pipe, [{X!r}], {modality!r})."
-        )
+    check_not_a_string(X, check_modality(modality))
     if is_dask_array(X):
         # The whole pipeline goes to each worker once; chunks of rows are
         # embedded where they lie, and a dask array comes back.
