@@ -9,6 +9,7 @@ import joblib
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import deprecated
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Checkpoint
@@ -28,13 +29,33 @@ from .utils import (
     SharedSpaceNamesMixin,
     check_min_classes,
     check_modality,
+    check_no_overflow,
     rows_in_parallel,
     validate_cross_modal,
     validate_one_modality,
 )
 from .utils._compat import Interval
 
-__all__ = ["SharedSpaceTransformer"]
+__all__ = ["SharedSpaceTransformer", "StandardizedInputsMixin"]
+
+
+class StandardizedInputsMixin:
+    """Standardise each modality before the networks when ``standardize`` is true."""
+
+    def _fit_preprocessing(self, X_image, X_text):
+        if self.standardize:
+            check_no_overflow(X_image, "The image part of X")
+            check_no_overflow(X_text, "The text part of X")
+        self.scalers_ = (
+            {"image": StandardScaler().fit(X_image), "text": StandardScaler().fit(X_text)}
+            if self.standardize
+            else None
+        )
+
+    def _preprocess(self, modality, X):
+        if self.scalers_ is None:
+            return X
+        return self.scalers_[modality].transform(X)
 
 
 class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstimator):
@@ -48,6 +69,8 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
     """
 
     _split = "given"
+    # The torch module of the two modality networks (built from _module_params).
+    _module = ModalityHeads
 
     # Parameters both trained stages share; subclasses add their own.
     _parameter_constraints = {
@@ -164,7 +187,7 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
         # the CPU when a GPU-trained model is loaded where CUDA is missing.
         criterion, criterion_params = self._criterion()
         return build_net(
-            ModalityHeads,
+            self._module,
             criterion,
             seed=seed,
             device=device,
@@ -174,10 +197,14 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
             n_samples=n_samples,
             batch_size=self.batch_size,
             lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
+            **{f"optimizer__{k}": v for k, v in self._optimizer_params().items()},
             **{f"module__{k}": v for k, v in self._module_params(n_image, n_text).items()},
             **{f"criterion__{k}": v for k, v in criterion_params.items()},
         )
+
+    def _optimizer_params(self):
+        """Keyword arguments of the AdamW optimiser, but the learning rate."""
+        return {"weight_decay": self.weight_decay}
 
     def _embed(self, X, modality):
         X = self._preprocess(modality, X)
@@ -265,7 +292,7 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
         n_image = self.n_image_features_
         params = self._module_params(n_image, self.n_features_in_ - n_image)
         with torch.device("meta"):
-            module = ModalityHeads(**params)
+            module = self._module(**params)
         return {k: tuple(v.shape) for k, v in module.state_dict().items()}
 
     def __skgcrdp_set_weights__(self, weights, device):

@@ -89,6 +89,18 @@ class StopOnNonFiniteLoss(Callback):
             )
 
 
+class _ArrayBatchSampler(BatchSampler):
+    """A ``BatchSampler`` whose batches are index arrays, not lists.
+
+    The dataset slices its arrays with each batch; scikit-learn's indexing
+    inspects a list element by element, an array at once.
+    """
+
+    def __iter__(self):
+        for batch in super().__iter__():
+            yield np.asarray(batch)
+
+
 def build_net(module, criterion, *, seed, device, callbacks, verbose, n_samples, batch_size,
               **params):
     """A skorch ``NeuralNet`` for two-tower training on dict batches.
@@ -103,7 +115,7 @@ def build_net(module, criterion, *, seed, device, callbacks, verbose, n_samples,
     CPU runs repeat exactly (the batches differ from skorch's default
     loader, which also draws its workers' seeds from that generator).
     """
-    sampler = BatchSampler(
+    sampler = _ArrayBatchSampler(
         RandomSampler(range(n_samples), generator=torch.Generator().manual_seed(seed)),
         batch_size=batch_size,
         drop_last=False,
@@ -143,5 +155,6 @@ def embed_numpy(module, X, modality, device, batch_size=8192):
 
 
 def module_output_width(module):
-    """Width of each modality's embedding in a ``ModalityHeads`` module."""
-    return module.image[-1].out_features
+    """Width of each modality's embedding in a two-tower module."""
+    # Modules pickled by skgcrdp 0.1 have no embedding_dim attribute.
+    return getattr(module, "embedding_dim", None) or module.image[-1].out_features

@@ -1,10 +1,12 @@
-"""Baseline embedders in the one-``X`` contract: linear two-view models and chance.
+"""Baseline embedders in the one-``X`` contract: linear two-view models, DSCMR, profiles and chance.
 
 They put scikit-learn's two-view models (``CCA``, ``PLSCanonical``, which
-``fit(X, Y)`` on two arrays) and a random projection behind the same
-``fit(X, y)`` / ``transform`` / ``transform_modality`` interface as the GCRDP
-stages, so any of them can feed a :class:`~skgcrdp.RelativeDistanceAligner`
-or a :class:`~skgcrdp.CrossModalRetriever` inside a ``Pipeline``.
+``fit(X, Y)`` on two arrays), a published deep method (DSCMR, trained by
+skorch like the GCRDP stages), relative profiles and a random projection
+behind the same ``fit(X, y)`` / ``transform`` / ``transform_modality``
+interface as the GCRDP stages, so any of them can feed a
+:class:`~skgcrdp.RelativeDistanceAligner` or a
+:class:`~skgcrdp.CrossModalRetriever` inside a ``Pipeline``.
 """
 
 from numbers import Integral, Real
@@ -18,6 +20,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._shared_space import SharedSpaceTransformer, StandardizedInputsMixin
+from .nn import DSCMRLoss, SharedLayerHeads
 from .utils import (
     SharedSpaceNamesMixin,
     check_modality,
@@ -31,6 +35,7 @@ from .utils._compat import HasMethods, Interval
 
 __all__ = [
     "CrossDecompositionEmbedder",
+    "DSCMREmbedder",
     "RandomProjectionEmbedder",
     "RelativeProfileEmbedder",
     "centred_profiles",
@@ -171,6 +176,175 @@ class CrossDecompositionEmbedder(_PairedEmbedder):
         # a placeholder whose scores are thrown away.
         placeholder = np.zeros((X.shape[0], self.estimator_.n_features_in_))
         return self.estimator_.transform(placeholder, X)[1]
+
+
+class DSCMREmbedder(StandardizedInputsMixin, SharedSpaceTransformer):
+    """Deep Supervised Cross-Modal Retrieval (DSCMR), trained by skorch.
+
+    Each modality has its own hidden layers; one linear layer that both
+    modalities share maps them into a common space, and a linear classifier
+    on the common space predicts each pair's label from either modality. The
+    networks are trained by the sum of the label-space discrimination loss,
+    ``alpha`` times the common-space discrimination loss and ``beta`` times
+    the modality-invariance loss (:func:`skgcrdp.nn.dscmr_loss`). Retrieval
+    uses the common space, compared by cosine, since the classifier knows
+    only the training classes.
+
+    The parameters carry the paper's names (``alpha``, ``beta``) and the
+    defaults of the authors' released code (``alpha=1e-3``, ``beta=1e-1``,
+    Adam with ``lr=1e-4`` and ``betas=(0.5, 0.999)``, batches of 100, one
+    hidden layer of 2048 units per modality, a 1024-wide common space).
+    Choices the paper leaves open, made here: the inputs are feature vectors
+    (the paper's image network starts from a CNN's fc7 features, its text
+    network from sentence features: any fixed features work alike), each
+    modality is standardised on the training pairs first (``standardize``),
+    there is no dropout, training runs a fixed ``max_epochs`` with no
+    validation-based stopping (there is no validation split of unseen
+    classes to stop on), and a pair's label vector is the one-hot vector of
+    its class.
+
+    Parameters
+    ----------
+    n_image_features : int, default=None
+        Number of image columns at the start of ``X``. None: take the split
+        from ``img__``/``txt__`` column prefixes of a DataFrame.
+    alpha : float, default=1e-3
+        Weight of the common-space discrimination loss.
+    beta : float, default=1e-1
+        Weight of the modality-invariance loss.
+    embedding_dim : int, default=1024
+        Width of the common space.
+    hidden_dim : int, default=2048
+        Width of each modality's hidden layers.
+    n_hidden_layers : int, default=1
+        Hidden layers per modality (at least 1).
+    dropout : float, default=0.0
+        Dropout after each hidden layer.
+    standardize : bool, default=True
+        Standardise each modality's features before the networks.
+    max_epochs : int, default=100
+        Training epochs.
+    batch_size : int, default=100
+        Pairs per batch.
+    lr : float, default=1e-4
+        Learning rate of Adam.
+    betas : tuple of float, default=(0.5, 0.999)
+        Adam's decay rates of the gradient's moments.
+    weight_decay : float, default=0.0
+        Weight decay (decoupled, as in AdamW; 0 is plain Adam).
+    device : str, default="auto"
+        Torch device; ``"auto"`` takes CUDA when present.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights and shuffling. Equal seeds give identical results on CPU.
+    verbose : int, default=0
+        1 or more prints skorch's table of epochs.
+    checkpoint_dir : str or path, default=None
+        As in :class:`~skgcrdp.GMMFeatureExtractor`: save every epoch, and
+        resume a later fit of the same estimator on the same data.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during fit, when ``X`` had string columns.
+    n_image_features_ : int
+        Number of image columns.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen during fit (the classifier's outputs).
+    embedding_dim_ : int
+        Width of each modality's representation.
+    n_epochs_ : int
+        Epochs trained.
+    net_ : skorch.NeuralNet
+        The trained network (:class:`skgcrdp.nn.SharedLayerHeads`).
+
+    See Also
+    --------
+    GMMFeatureExtractor : GCRDP's trained stage.
+
+    References
+    ----------
+    Zhen, Hu, Wang, Peng, "Deep Supervised Cross-Modal Retrieval", CVPR 2019.
+
+    Examples
+    --------
+    >>> from skgcrdp.baselines import DSCMREmbedder
+    >>> from skgcrdp.datasets import make_multimodal_classification
+    >>> X, y = make_multimodal_classification(n_classes=4, random_state=0)
+    >>> dscmr = DSCMREmbedder(n_image_features=20, hidden_dim=32, embedding_dim=8,
+    ...                       max_epochs=5, random_state=0)
+    >>> dscmr.fit_transform(X, y).shape
+    (200, 16)
+    """
+
+    _module = SharedLayerHeads
+
+    _parameter_constraints = {
+        **SharedSpaceTransformer._parameter_constraints,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "n_hidden_layers": [Interval(Integral, 1, None, closed="left")],
+        "standardize": ["boolean"],
+        "betas": [tuple],
+    }
+
+    def __init__(
+        self,
+        n_image_features=None,
+        *,
+        alpha=1e-3,
+        beta=1e-1,
+        embedding_dim=1024,
+        hidden_dim=2048,
+        n_hidden_layers=1,
+        dropout=0.0,
+        standardize=True,
+        max_epochs=100,
+        batch_size=100,
+        lr=1e-4,
+        betas=(0.5, 0.999),
+        weight_decay=0.0,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        checkpoint_dir=None,
+    ):
+        self.n_image_features = n_image_features
+        self.alpha = alpha
+        self.beta = beta
+        self.embedding_dim = embedding_dim
+        self.hidden_dim = hidden_dim
+        self.n_hidden_layers = n_hidden_layers
+        self.dropout = dropout
+        self.standardize = standardize
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.betas = betas
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
+
+    def _module_params(self, n_image, n_text):
+        return dict(
+            n_image_features=n_image,
+            n_text_features=n_text,
+            n_classes=len(self.classes_),
+            embedding_dim=self.embedding_dim,
+            hidden_dim=self.hidden_dim,
+            n_hidden_layers=self.n_hidden_layers,
+            dropout=self.dropout,
+        )
+
+    def _criterion(self):
+        return DSCMRLoss, dict(n_classes=len(self.classes_), alpha=self.alpha, beta=self.beta)
+
+    def _optimizer_params(self):
+        return {"weight_decay": self.weight_decay, "betas": tuple(self.betas)}
 
 
 class RandomProjectionEmbedder(_PairedEmbedder):

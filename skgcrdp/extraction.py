@@ -10,13 +10,11 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
-from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
-from ._shared_space import SharedSpaceTransformer
+from ._shared_space import SharedSpaceTransformer, StandardizedInputsMixin
 from ._training import embed_numpy
 from .nn import MultiPositiveContrastiveLoss
-from .utils import check_no_overflow
 from .utils._compat import Interval, StrOptions
 
 __all__ = ["GMMFeatureExtractor"]
@@ -171,7 +169,7 @@ class _RefitMixtures(Callback):
         self.refit(net)
 
 
-class GMMFeatureExtractor(SharedSpaceTransformer):
+class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
     """Comprehensive feature extraction with per-modality Gaussian mixtures.
 
     Two modality encoders (small MLPs) map image and text features into one
@@ -361,21 +359,6 @@ class GMMFeatureExtractor(SharedSpaceTransformer):
         self.random_state = random_state
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
-
-    def _fit_preprocessing(self, X_image, X_text):
-        if self.standardize:
-            check_no_overflow(X_image, "The image part of X")
-            check_no_overflow(X_text, "The text part of X")
-        self.scalers_ = (
-            {"image": StandardScaler().fit(X_image), "text": StandardScaler().fit(X_text)}
-            if self.standardize
-            else None
-        )
-
-    def _preprocess(self, modality, X):
-        if self.scalers_ is None:
-            return X
-        return self.scalers_[modality].transform(X)
 
     def _module_params(self, n_image, n_text):
         return dict(

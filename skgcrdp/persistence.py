@@ -67,6 +67,7 @@ OWN_TYPES = [
     "skgcrdp.retrieval.CrossModalRetriever",
     "skgcrdp.preprocessing.ModalityTransformer",
     "skgcrdp.baselines.CrossDecompositionEmbedder",
+    "skgcrdp.baselines.DSCMREmbedder",
     "skgcrdp.baselines.RandomProjectionEmbedder",
     "skgcrdp.baselines.RelativeProfileEmbedder",
     "skgcrdp.union.SharedSpaceUnion",

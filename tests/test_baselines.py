@@ -132,3 +132,29 @@ def test_every_embedder_names_its_outputs_for_the_split(synthetic):
                            "img__chance_z1", "txt__cca_z0", "txt__cca_z1", "txt__cca_z2",
                            "txt__chance_z0", "txt__chance_z1"]
     assert union.transform(X).shape[1] == len(names)
+
+
+def test_dscmr_on_unseen_open_clip_art_classes_beats_chance():
+    # Fitted on half of the classes, scored on the other half, beside the
+    # chance floor fitted on the same pairs.
+    from skgcrdp.baselines import DSCMREmbedder
+    from skgcrdp.datasets import load_openclipart
+    from skgcrdp.metrics import cross_modal_retrieval_score
+    from skgcrdp.model_selection import ClassDisjointSplit
+
+    data = load_openclipart()
+    X, y, n_image = data.data, data.target, data.n_image_features
+    seen, unseen = next(ClassDisjointSplit(1, test_size=0.5, random_state=0).split(X, y))
+    dscmr = DSCMREmbedder(n_image, hidden_dim=256, embedding_dim=32, max_epochs=15,
+                          device="cpu", random_state=0).fit(X[seen], y[seen])
+    chance = RandomProjectionEmbedder(n_image, 32, random_state=0).fit(X[seen], y[seen])
+    score = cross_modal_retrieval_score(dscmr.transform(X[unseen]), y[unseen])
+    floor = cross_modal_retrieval_score(chance.transform(X[unseen]), y[unseen])
+    assert score > 1.5 * floor, (score, floor)
+    # Retrieval is in the common space: each modality alone gives its half.
+    Z = dscmr.transform(X[unseen][:5])
+    np.testing.assert_allclose(dscmr.transform_modality(X[unseen][:5, n_image:], "text"),
+                               Z[:, 32:], rtol=1e-5)
+    assert dscmr.net_.module_.classifier.out_features == len(np.unique(y[seen]))
+    names = dscmr.get_feature_names_out()
+    assert len(names) == 64 and names[0] == "img__z0" and names[32] == "txt__z0"

@@ -4,9 +4,12 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.cross_decomposition import PLSCanonical
 from sklearn.decomposition import PCA
 
 from skgcrdp import ModalityTransformer
+from skgcrdp.baselines import CrossDecompositionEmbedder, RandomProjectionEmbedder
 from skgcrdp.benchmark import (
     METHODS,
     BenchmarkData,
@@ -186,6 +189,7 @@ def test_without_matplotlib_the_run_ends_with_a_hint(tmp_path, capsys, monkeypat
     (["--shots", "0"], "'all' or a positive int"),
     (["--param", "novalue"], "KEY=VALUE"),
     (["--episodes", "0"], "'auto' or a positive int"),
+    (["--jobs", "two"], "--jobs takes 'auto' or a positive int"),
     (["--data", "wikipedia", "nope"], "No data set 'nope'"),
     (["--methods", "PLS", "PSL"], "Unknown method(s) ['PSL']"),
     (["--image-pca", "0"], "--image-pca takes 'none' or a positive int"),
@@ -218,12 +222,13 @@ def test_command_line_runs_both_embedded_sets_with_a_combined_line_per_method(tm
 
 def test_default_episodes_are_fewer_for_the_larger_set():
     args = cli.build_parser().parse_args([])
-    assert args.episodes == "auto" and args.data == "all" and args.methods == "all"
+    assert args.episodes == "auto" and args.data == "all" and args.methods == "default"
     assert cli.EPISODES_BY_DATA == {"openclipart": 5} and cli.DEFAULT_EPISODES == 10
-    assert args.shots == [None, 5, 1]
+    assert args.shots == [None, 5, 1] and args.jobs == -1 and not args.full
     help_text = cli.build_parser().format_help()
-    assert "None" not in help_text and "(default: auto)" in help_text
+    assert "None" not in help_text and "(default: auto)" in help_text and "-1" not in help_text
     assert "(default: all 5 1)" in help_text and "(default: all)" in help_text
+    assert "(default: default)" in help_text and "'chosen by CV'" in help_text
 
 
 def test_comparison_across_data_sets_averages_the_ratios():
@@ -301,13 +306,30 @@ def test_peak_memory_sees_a_large_allocation():
     assert memory.peak_mib > 40
 
 
-def test_progress_prints_one_line_per_run_off_a_terminal():
+def test_progress_says_the_time_left_from_the_work_done():
     stream = io.StringIO()
-    bar = Progress(3, stream=stream)
-    for name in "abc":
-        bar.update(name)
-    lines = stream.getvalue().splitlines()
-    assert len(lines) == 3 and lines[-1].startswith("[" + "#" * 24 + "] 3/3")
+    progress = Progress(100, stream=stream)
+    progress.start -= 10  # ten seconds ago
+    progress.advance(25)
+    progress.report("wikipedia K=all: 10 episodes")
+    progress.advance(75)
+    progress.report("wikipedia K=5: 10 episodes")
+    first, last = stream.getvalue().splitlines()
+    # A quarter of the work in 10 s: about 30 s left.
+    assert first.startswith("wikipedia K=all: 10 episodes in 10 s, 25% of the work; about 30 s left")
+    assert last.endswith("100% of the work; done")
+    quiet = io.StringIO()
+    Progress(1, stream=quiet, enabled=False).report("x")
+    assert quiet.getvalue() == ""
+
+
+def test_run_prints_one_progress_line_per_k(capsys):
+    run_benchmark(shots=[None, 3], n_episodes=2, methods=["PLS"])
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("Wikipedia (Rasiwasia et al., 2010) K=all: 2 episodes in ")
+    assert lines[1].startswith("Wikipedia (Rasiwasia et al., 2010) K=3: 2 episodes in ")
+    assert lines[1].endswith("done")
 
 
 def test_benchmark_data_knows_its_text_width(small_data):
@@ -350,3 +372,96 @@ def test_profile_rows_wrap_their_method_and_a_param_can_switch_profiles_on_every
                                    "gcrdp_params": {**params, "relative_profiles": 0.5}})
     ablation = METHODS["GCRDP w/o alignment"].build(everywhere).fit(X, y)
     assert ablation[0].weights_ == {"gcrdp": 1.0, "profiles": 0.5}
+
+
+FAST = {"extract__max_epochs": 4, "align__max_epochs": 2}
+
+
+def _separately(names, shots, n_episodes, data="wikipedia"):
+    """Each method fitted on its own, outside the benchmark's shared fits and processes."""
+    from skgcrdp.benchmark._datasets import load_benchmark_data
+    from skgcrdp.benchmark._protocol import plan_episodes
+    from skgcrdp.metrics import cross_modal_retrieval_score
+
+    data = load_benchmark_data(data)
+    scores = {}
+    for k, episode, seen, unseen in plan_episodes(data, shots, n_episodes):
+        context = EpisodeContext(n_image_features=data.n_image_features,
+                                 n_text_features=data.n_text_features, n_pairs=len(seen),
+                                 seed=episode, device="cpu", gcrdp_params=FAST)
+        for name in names:
+            model = METHODS[name].build(context).fit(data.X[seen], data.y[seen])
+            Z = model.transform(data.X[unseen])
+            scores[(str(k) if k else "all", episode, name)] = np.mean([
+                cross_modal_retrieval_score(Z, data.y[unseen], direction=d)
+                for d in ("image_to_text", "text_to_image")])
+    return pd.Series(scores)
+
+
+def test_shared_fits_and_parallel_episodes_give_the_scores_of_separate_fits():
+    names = ["GCRDP", "GCRDP w/o alignment", "GCRDP + profiles", "SupCon MLP"]
+    results = run_benchmark(shots=[5], n_episodes=2, methods=names, gcrdp_params=FAST,
+                            device="cpu", progress=False, n_jobs=2)
+    found = results.set_index(["K", "episode", "method"])["mean"]
+    expected = _separately(names, [5], 2)
+    np.testing.assert_allclose(found.loc[expected.index], expected, atol=1e-6)
+    # A row's time counts the fits it shared: the extractor is GCRDP's
+    # own, fitted once, yet both rows report its time.
+    times = results.set_index(["episode", "method"])["fit_seconds"]
+    assert (times.xs("GCRDP w/o alignment", level="method") > 0.01).all()
+
+
+def test_fit_memo_shares_equal_fits_and_pipeline_prefixes(synthetic):
+    from sklearn.pipeline import Pipeline
+
+    from skgcrdp import GMMFeatureExtractor, RelativeDistanceAligner
+    from skgcrdp.benchmark._shared_fits import FitMemo
+
+    X, y, n_image = synthetic
+    memo = FitMemo()
+    extract = GMMFeatureExtractor(n_image, max_epochs=2, device="cpu", random_state=0)
+    aligned = memo.fit(Pipeline([("extract", extract),
+                                 ("align", RelativeDistanceAligner(max_epochs=1, device="cpu",
+                                                                   random_state=0))]), X, y)
+    assert memo.saved_seconds == 0
+    plain = memo.fit(Pipeline([("extract", extract), ("align", "passthrough")]), X, y)
+    assert plain["extract"] is aligned["extract"] and memo.saved_seconds > 0
+    np.testing.assert_array_equal(plain.transform(X), aligned["extract"].transform(X))
+    # Other data or other parameters: a fit of its own.
+    assert memo.fit(extract, X[:-10], y[:-10]) is not aligned["extract"]
+    assert memo.fit(extract.set_params(max_epochs=1), X, y) is not aligned["extract"]
+
+
+def test_chosen_by_cv_picks_among_its_candidates_on_seen_classes_only(synthetic):
+    from skgcrdp.benchmark._methods import ChosenByCV
+    from skgcrdp.model_selection import ClassDisjointSplit
+
+    X, y, n_image = synthetic
+    candidates = {"chance": RandomProjectionEmbedder(n_image, 4, random_state=0),
+                  "PLS": CrossDecompositionEmbedder(n_image, PLSCanonical(4))}
+    chooser = ChosenByCV(candidates, ClassDisjointSplit(3, test_size=0.5, random_state=0))
+    chooser.fit(X, y)
+    assert chooser.chosen_ == "PLS"
+    assert chooser.cv_results_["mean_test_score"][1] > chooser.cv_results_["mean_test_score"][0]
+    np.testing.assert_allclose(chooser.transform(X),
+                               clone(candidates["PLS"]).fit(X, y).transform(X))
+
+
+def test_chosen_by_cv_row_reports_the_choice_and_its_counts():
+    results = run_benchmark(shots=[5], n_episodes=2, methods=["chosen by CV"],
+                            gcrdp_params=FAST, device="cpu", progress=False)
+    assert results["error"].isna().all(), results["error"]
+    from skgcrdp.benchmark._methods import SELECTION_CANDIDATES
+    assert set(results["chosen"]) <= {*SELECTION_CANDIDATES, "PLS"}
+    summary = summarize(results)
+    counts = summary.loc[("5", "chosen by CV"), "chosen"]
+    assert sum(int(part.rsplit(" ", 1)[1]) for part in counts.split(", ")) == 2
+
+
+def test_default_run_leaves_the_full_only_methods_out():
+    from skgcrdp.benchmark._methods import resolve_methods
+
+    default = [m.name for m in resolve_methods()]
+    full = [m.name for m in resolve_methods(full=True)]
+    assert "DSCMR" in default and "chosen by CV" not in default
+    assert set(full) == set(METHODS) and set(default) < set(full)

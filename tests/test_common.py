@@ -13,6 +13,7 @@ from skgcrdp import (
 )
 from skgcrdp.baselines import (
     CrossDecompositionEmbedder,
+    DSCMREmbedder,
     RandomProjectionEmbedder,
     RelativeProfileEmbedder,
 )
@@ -27,6 +28,7 @@ ESTIMATORS = [
     RelativeDistanceAligner(n_image_features=1, **TINY),
     CrossModalRetriever(n_neighbors=1),
     CrossDecompositionEmbedder(n_image_features=1, estimator=CCA(n_components=1)),
+    DSCMREmbedder(n_image_features=1, **TINY),
     RandomProjectionEmbedder(n_image_features=1, n_components=2),
     RelativeProfileEmbedder(n_image_features=1),
     RelativeProfileEmbedder(n_image_features=1, temperature=0.2),

@@ -7,8 +7,11 @@ from sklearn.mixture import GaussianMixture
 from torch.nn import functional as F
 
 from skgcrdp.nn import (
+    DSCMRLoss,
     ModalityHeads,
+    SharedLayerHeads,
     diagonal_gmm_responsibilities,
+    dscmr_loss,
     multi_positive_contrastive_loss,
     relative_distance_loss,
 )
@@ -113,3 +116,49 @@ def test_residual_heads_start_as_identity():
     x = torch.randn(3, 4)
     z_image, z_text = heads(x, x)
     assert torch.equal(z_image, x) and torch.equal(z_text, x)
+
+
+def test_dscmr_loss_terms_by_hand():
+    # Two pairs of one class and one of another, in a 2-d common space.
+    u = torch.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, 4.0]])
+    v = torch.tensor([[1.0, 1.0], [0.0, 1.0], [3.0, 0.0]])
+    targets = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    p_u = torch.tensor([[0.5, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    p_v = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    # J1: per-pair distances of the predictions to the label vectors.
+    j1 = np.mean([0.5, 1.0, 1.0]) + np.mean([0.0, 0.0, 1.0])
+    # J2: theta = cos / 2 of every pair, S = same class.
+    same = np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]])
+
+    def nll(a, b):
+        a, b = a.numpy(), b.numpy()
+        cos = (a @ b.T) / np.outer(np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1))
+        theta = cos / 2
+        return np.mean(np.log1p(np.exp(theta)) - same * theta)
+
+    j2 = nll(u, v) + nll(u, u) + nll(v, v)
+    # J3: per-pair distances of the two modalities.
+    j3 = np.mean([1.0, 1.0, 4.0])
+    for alpha, beta, expected in [(0.0, 0.0, j1), (1.0, 0.0, j1 + j2), (0.0, 1.0, j1 + j3),
+                                  (1e-3, 1e-1, j1 + 1e-3 * j2 + 1e-1 * j3)]:
+        loss = dscmr_loss(u, v, p_u, p_v, targets, alpha=alpha, beta=beta)
+        assert loss.item() == pytest.approx(expected, rel=1e-6)
+    # The criterion module takes class indices.
+    module = DSCMRLoss(n_classes=2, alpha=1e-3, beta=1e-1)
+    assert module((u, v, p_u, p_v), torch.tensor([0, 0, 1])).item() == pytest.approx(
+        j1 + 1e-3 * j2 + 1e-1 * j3, rel=1e-6)
+
+
+def test_shared_layer_heads_share_the_last_layer_and_classify_either_modality():
+    torch.manual_seed(0)
+    heads = SharedLayerHeads(6, 3, n_classes=4, embedding_dim=5, hidden_dim=7)
+    image, text = torch.randn(2, 6), torch.randn(2, 3)
+    z_image, z_text, p_image, p_text = heads(image=image, text=text)
+    assert z_image.shape == z_text.shape == (2, 5) and p_image.shape == p_text.shape == (2, 4)
+    # Own hidden layers, then one layer both modalities go through.
+    torch.testing.assert_close(z_image, heads.shared(heads.image(image)))
+    torch.testing.assert_close(z_text, heads.shared(heads.text(text)))
+    torch.testing.assert_close(p_text, heads.classifier(z_text))
+    assert heads(image=image)[1] is None
+    with pytest.raises(ValueError, match="at least one hidden layer"):
+        SharedLayerHeads(6, 3, n_classes=4, n_hidden_layers=0)

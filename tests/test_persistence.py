@@ -28,6 +28,7 @@ from skgcrdp import (  # noqa: E402
 )
 from skgcrdp.baselines import (  # noqa: E402
     CrossDecompositionEmbedder,
+    DSCMREmbedder,
     RandomProjectionEmbedder,
     RelativeProfileEmbedder,
 )
@@ -68,6 +69,8 @@ def test_default_pipeline_gives_identical_embeddings_neighbours_and_scores(fitte
     lambda n: GMMFeatureExtractor(n, random_state=0, device="cpu", **FAST),
     lambda n: RelativeDistanceAligner(n, max_epochs=2, random_state=0, device="cpu"),
     lambda n: CrossDecompositionEmbedder(n),
+    lambda n: DSCMREmbedder(n, hidden_dim=16, embedding_dim=4, max_epochs=2, random_state=0,
+                            device="cpu"),
     lambda n: RandomProjectionEmbedder(n, n_components=4, random_state=0),
     lambda n: RelativeProfileEmbedder(n, temperature=0.2),
     lambda n: SharedSpaceUnion([("pls", CrossDecompositionEmbedder(n)),
@@ -76,7 +79,7 @@ def test_default_pipeline_gives_identical_embeddings_neighbours_and_scores(fitte
     lambda n: SharedSpaceUnion([("random", RandomProjectionEmbedder(n, random_state=0)),
                                 ("profiles", RelativeProfileEmbedder(n, temperature=0.2))],
                                weights={"random": 0}),
-], ids=["extractor", "aligner", "pls", "random", "profiles", "union", "union with a dropped member"])
+], ids=["extractor", "aligner", "pls", "dscmr", "random", "profiles", "union", "union with a dropped member"])
 def test_every_embedder_round_trips(make, synthetic, tmp_path):
     X, y, n_image = synthetic
     model = make(n_image).fit(X, y)

@@ -22,14 +22,15 @@ from sklearn.preprocessing import StandardScaler
 from ..preprocessing import ModalityTransformer
 from ._datasets import EMBEDDED, OPENCLIPART, load_benchmark_data
 from ._methods import METHODS, resolve_methods
-from ._protocol import compare_data_sets, run_benchmark, summarize
+from ._progress import Progress
+from ._protocol import compare_data_sets, episode_work, plan_episodes, run_benchmark, summarize
 from ._report import PLOT_HINT, format_markdown, format_text, plot_summary
 
 __all__ = ["DEFAULT_EPISODES", "EPISODES_BY_DATA", "build_parser", "main"]
 
 DEFAULT_SHOTS = ("all", "5", "1")
 # Episodes per K: fewer for the larger Open Clip Art set keeps the default run
-# (both embedded sets, three K) near five and a half minutes on two cores.
+# (both embedded sets, three K) within five minutes on two cores.
 DEFAULT_EPISODES = 10
 EPISODES_BY_DATA = {OPENCLIPART: 5}
 
@@ -54,6 +55,7 @@ def _count_or(word, meaning, option):
 
 _shots = _count_or("all", None, "K")
 _episodes = _count_or("auto", "auto", "--episodes")
+_jobs = _count_or("auto", -1, "--jobs")
 _image_pca = _count_or("none", None, "--image-pca")
 _text_pca = _count_or("none", None, "--text-pca")
 
@@ -108,13 +110,20 @@ def build_parser():
     parser.add_argument("--episodes", type=_episodes, default="auto",
                         help=f"class-disjoint episodes per K; 'auto': {DEFAULT_EPISODES}, "
                              + ", ".join(f"{n} for {name}" for name, n in EPISODES_BY_DATA.items()))
-    parser.add_argument("--methods", nargs="+", default="all", metavar="NAME",
-                        help=f"methods to run: 'all' or names from {', '.join(map(repr, METHODS))}")
+    parser.add_argument("--methods", nargs="+", default="default", metavar="NAME",
+                        help="methods to run: 'default' (all but "
+                             + ", ".join(repr(m.name) for m in METHODS.values() if not m.default)
+                             + f"), 'all', or names from {', '.join(map(repr, METHODS))}")
+    parser.add_argument("--full", action="store_true",
+                        help="run every method (the same as --methods all)")
     parser.add_argument("--test-size", type=float, default=0.5,
                         help="share of classes unseen per episode")
     parser.add_argument("--output", default="benchmark-results", help="folder for results")
     parser.add_argument("--device", default="auto", help="torch device of the trained methods")
     parser.add_argument("--random-state", type=int, default=0, help="seed of the episodes")
+    parser.add_argument("--jobs", "-j", type=_jobs, default="auto",
+                        help="episodes run at once, one process and one torch thread each; "
+                             "'auto': one per core")
     parser.add_argument("--image-pca", type=_image_pca, default=None, metavar="N",
                         help="standardise the image features and keep N principal components, "
                              "for every method ('none' or an int)")
@@ -123,7 +132,8 @@ def build_parser():
     parser.add_argument("--param", action="append", type=_param, default=[], metavar="KEY=VALUE",
                         help="GCRDP pipeline parameter, e.g. extract__max_epochs=10 (repeatable)")
     parser.add_argument("--no-plot", action="store_true", help="skip the plot")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress lines (one per data set and K, with the time left)")
     return parser
 
 
@@ -152,11 +162,12 @@ def main(argv=None):
     """Run the benchmark as the command line asks; return ``{data key: summary}``."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    methods = None if args.methods == "all" or "all" in args.methods else args.methods
+    full = args.full or args.methods == "all" or "all" in args.methods
+    methods = None if full or args.methods == "default" or "default" in args.methods else args.methods
     try:
         # Check names and load every data set before the first fit: a typo must
         # not cost a long run, nor end one.
-        resolve_methods(methods)
+        n_methods = len(resolve_methods(methods, full=full))
         data_sets = [load_benchmark_data(source, args.label_column)
                      for source in _data_sources(args.data)]
         for data in data_sets:
@@ -167,22 +178,35 @@ def main(argv=None):
     output.mkdir(parents=True, exist_ok=True)
     command = "python -m skgcrdp.benchmark " + shlex.join(argv if argv is not None else sys.argv[1:])
 
+    def n_episodes(data):
+        return (EPISODES_BY_DATA.get(data.key, DEFAULT_EPISODES) if args.episodes == "auto"
+                else args.episodes)
+
+    try:
+        # One estimate of the time left over every data set.
+        progress = Progress(sum(
+            episode_work(plan_episodes(data, args.shots, n_episodes(data), args.test_size,
+                                       args.random_state), n_methods)
+            for data in data_sets), enabled=not args.quiet)
+    except ValueError as exc:  # e.g. more unseen classes asked for than a data set has
+        parser.error(str(exc))
     all_results, summaries, settings = [], {}, []
     for data in data_sets:
-        episodes = (EPISODES_BY_DATA.get(data.key, DEFAULT_EPISODES) if args.episodes == "auto"
-                    else args.episodes)
+        episodes = n_episodes(data)
         start = time.perf_counter()
         results = run_benchmark(
             data,
             shots=args.shots,
             n_episodes=episodes,
             methods=methods,
+            full=full,
             test_size=args.test_size,
             device=args.device,
             random_state=args.random_state,
             gcrdp_params=dict(args.param),
             preprocess=_preprocess(args.image_pca, args.text_pca),
-            progress=not args.quiet,
+            progress=progress,
+            n_jobs=args.jobs,
         )
         setting = _setting(data, episodes, args.test_size, time.perf_counter() - start)
         summary = summaries[data.key] = summarize(results)

@@ -1,4 +1,4 @@
-"""A dependency-free progress bar over the runs of a benchmark."""
+"""Progress of a benchmark: a line per data set and K, with the time left."""
 
 import sys
 import time
@@ -7,35 +7,47 @@ __all__ = ["Progress"]
 
 
 class Progress:
-    """Shows ``done/total``, the current run and the elapsed time.
+    """Prints, as each data set and K is done, the elapsed time and an estimate of what is left.
 
-    On a terminal the bar redraws one line; elsewhere (CI logs, pipes) it
-    prints one line per run so the log stays readable.
+    The estimate extrapolates from the work done so far, a unit of work
+    being one method fitted on one training pair (fit time grows about
+    linearly with the training pairs); one ``Progress`` shared by the runs
+    of several data sets estimates over all of them.
+
+    Parameters
+    ----------
+    total : float
+        Work of the whole run.
+    stream : file, default=None
+        Where lines go; None is ``sys.stderr``.
+    enabled : bool, default=True
+        False prints nothing.
     """
 
-    def __init__(self, total, stream=None, width=24, enabled=True):
+    def __init__(self, total, stream=None, enabled=True):
         self.total = total
         self.stream = sys.stderr if stream is None else stream
-        self.width = width
         self.enabled = enabled
         self.done = 0
         self.start = time.perf_counter()
-        self.interactive = getattr(self.stream, "isatty", lambda: False)()
 
-    def update(self, label):
-        """Count one more finished run, described by ``label``."""
-        self.done += 1
+    def add(self, work):
+        """Count ``work`` more to do (a data set whose size was not known at the start)."""
+        self.total += work
+
+    def advance(self, work):
+        """Count ``work`` as done."""
+        self.done += work
+
+    def report(self, label):
+        """Print ``label`` with the elapsed time and the estimate of the time left."""
         if not self.enabled:
             return
-        filled = round(self.width * self.done / self.total)
         elapsed = time.perf_counter() - self.start
-        line = (
-            f"[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total} "
-            f"{elapsed:5.0f}s  {label}"
-        )
-        if self.interactive:
-            end = "\n" if self.done == self.total else ""
-            self.stream.write(f"\r{line:<100}{end}")
+        share = min(1.0, self.done / self.total) if self.total else 1.0
+        if share >= 1.0:
+            left = "done"
         else:
-            self.stream.write(line + "\n")
+            left = f"about {elapsed * (1 - share) / max(share, 1e-9):.0f} s left"
+        self.stream.write(f"{label} in {elapsed:.0f} s, {share:.0%} of the work; {left}\n")
         self.stream.flush()

@@ -1,5 +1,6 @@
 """The few-shot protocol: class-disjoint episodes, K pairs per seen class."""
 
+import gc
 import time
 import traceback
 import warnings
@@ -8,19 +9,24 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+import torch
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from ..extraction import GMMFeatureExtractor
 from ..metrics import cross_modal_retrieval_score
 from ..model_selection import ClassDisjointSplit
+from ..union import SharedSpaceUnion
 from ..utils import check_preprocess, resolve_device
 from ._datasets import BenchmarkData, load_benchmark_data
 from ._memory import PeakMemory
-from ._methods import EpisodeContext, resolve_methods
+from ._methods import ChosenByCV, EpisodeContext, resolve_methods
 from ._progress import Progress
+from ._shared_fits import FitMemo, share_fits
 
-__all__ = ["compare_data_sets", "run_benchmark", "shots_label", "summarize"]
+__all__ = ["compare_data_sets", "episode_work", "plan_episodes", "run_benchmark", "shots_label",
+           "summarize"]
 
 DIRECTIONS = ("image_to_text", "text_to_image")
 
@@ -59,6 +65,8 @@ def run_benchmark(
     label_column="label",
     preprocess=None,
     progress=True,
+    n_jobs=None,
+    full=False,
 ):
     """Run the few-shot cross-modal benchmark; one row per (K, episode, method).
 
@@ -68,6 +76,12 @@ def run_benchmark(
     scored by mAP@all image->text and text->image over the unseen pairs.
     All methods see the same episodes, and for every K the episodes hold the
     same seen and unseen classes (only the pairs kept per class differ).
+
+    Within an episode, a fit that several rows contain (GCRDP's extractor
+    in "GCRDP w/o alignment", GCRDP's fit on all seen pairs in "GCRDP +
+    profiles", ...) is made once; the fits are seeded, so the scores are
+    those of separate fits, and each row's ``fit_seconds`` counts the shared
+    fits it used. Episodes run in parallel processes with ``n_jobs``.
 
     Parameters
     ----------
@@ -79,7 +93,8 @@ def run_benchmark(
     n_episodes : int, default=5
         Class-disjoint episodes per K.
     methods : list of str, default=None
-        Names from :data:`METHODS`; None runs all.
+        Names from :data:`METHODS`; None runs the default ones (all with
+        ``full``).
     test_size : float or int, default=0.5
         Unseen share (or number) of classes per episode.
     device : str, default="auto"
@@ -98,35 +113,43 @@ def run_benchmark(
         compare on the same inputs), fitted on each episode's seen pairs and
         counted in the fit time. Without its own ``n_image_features`` it
         takes the data set's.
-    progress : bool, default=True
-        Show a progress bar on stderr.
+    progress : bool or Progress, default=True
+        Print a line on stderr as each K is done, with the elapsed time and
+        an estimate of the time left; a :class:`Progress` shared by several
+        runs estimates over all of them.
+    n_jobs : int, default=None
+        Episodes run at once, each in its own process with one torch
+        thread; None runs one at a time in this process, -1 one per core.
+        Scores do not depend on it.
+    full : bool, default=False
+        With ``methods=None``, run every method, not only the default ones.
 
     Returns
     -------
     results : pandas.DataFrame
         Columns ``K, episode, method, kind, image_to_text, text_to_image,
         mean, fit_seconds, peak_memory_mib, n_train_pairs, n_test_pairs,
-        error`` (and ``peak_gpu_memory_mib`` on CUDA). A method that raised
-        in an episode has NaN scores and the exception in ``error``.
+        error`` (``chosen``, the name of the method chosen, for "chosen by
+        CV"; ``peak_gpu_memory_mib`` on CUDA). A method that raised in an
+        episode has NaN scores and the exception in ``error``.
     """
     if not isinstance(data, BenchmarkData):
         data = load_benchmark_data(data, label_column)
     shots = _check_shots(shots)
     n_episodes = _check_int("n_episodes", n_episodes, 1)
     random_state = _check_int("random_state", random_state, 0)
-    methods = resolve_methods(methods)
+    methods = resolve_methods(methods, full=full)
     device = resolve_device(device)
     gcrdp_params = dict(gcrdp_params or {})
     if preprocess is not None:
         preprocess = check_preprocess(preprocess, data.n_image_features)
+    episodes = plan_episodes(data, shots, n_episodes, test_size, random_state)
+    if not isinstance(progress, Progress):
+        progress = Progress(episode_work(episodes, len(methods)), enabled=progress)
+    n_workers = 1 if n_jobs is None else effective_n_jobs(n_jobs)
 
-    X, y = data.X, data.y
-    _warm_up(device)
-    bar = Progress(len(shots) * n_episodes * len(methods), enabled=progress)
-    rows = []
-    for k in shots:
-        cv = ClassDisjointSplit(n_episodes, test_size=test_size, n_shots=k, random_state=random_state)
-        for episode, (seen, unseen) in enumerate(cv.split(X, y)):
+    def tasks():
+        for k, episode, seen, unseen in episodes:
             context = EpisodeContext(
                 n_image_features=data.n_image_features,
                 n_text_features=data.n_text_features,
@@ -135,17 +158,71 @@ def run_benchmark(
                 device=device,
                 gcrdp_params=gcrdp_params,
             )
-            for method in methods:
-                row = {"K": shots_label(k), "episode": episode, "method": method.name,
-                       "kind": method.kind, "n_train_pairs": len(seen), "n_test_pairs": len(unseen)}
-                row.update(_fit_and_score(method, context, X[seen], y[seen], X[unseen], y[unseen],
-                                          preprocess))
-                rows.append(row)
-                bar.update(f"K={shots_label(k)} episode {episode} {method.name}")
+            yield delayed(_run_episode)(methods, context, k, episode, data.X, data.y, seen,
+                                        unseen, preprocess, one_thread=n_workers > 1)
+
+    if n_workers == 1:
+        done = (task(*args, **kwargs) for task, args, kwargs in tasks())
+    else:
+        done = Parallel(n_jobs=n_workers, return_as="generator")(tasks())
+    rows, finished = [], {}
+    for (k, _, seen, _), episode_rows in zip(episodes, done):
+        rows += episode_rows
+        finished[k] = finished.get(k, 0) + 1
+        progress.advance(len(seen) * len(methods))
+        if finished[k] == n_episodes:
+            progress.report(f"{data.name} K={shots_label(k)}: {n_episodes} episodes")
     results = pd.DataFrame(rows)
     if device.startswith("cuda") and "peak_gpu_memory_mib" not in results:
         results["peak_gpu_memory_mib"] = np.nan
     return results
+
+
+def plan_episodes(data, shots, n_episodes, test_size=0.5, random_state=0):
+    """``(K, episode, seen rows, unseen rows)`` of every episode, heaviest K first as given."""
+    episodes = []
+    for k in _check_shots(shots):
+        cv = ClassDisjointSplit(n_episodes, test_size=test_size, n_shots=k,
+                                random_state=random_state)
+        episodes += [(k, e, seen, unseen) for e, (seen, unseen) in enumerate(cv.split(data.X, data.y))]
+    return episodes
+
+
+def episode_work(episodes, n_methods):
+    """Work of a run for the progress estimate: training pairs times methods, summed."""
+    return sum(len(seen) for _, _, seen, _ in episodes) * n_methods
+
+
+_PROCESS_READY = False
+
+
+def _ready_process(device, one_thread):
+    """Once per process: one torch thread if asked, torch warmed up, the start-up objects frozen."""
+    global _PROCESS_READY
+    if one_thread:
+        torch.set_num_threads(1)
+    if _PROCESS_READY:
+        return
+    _warm_up(device)
+    # Every row collects garbage before measuring its memory; the objects of
+    # the imports (about a million) need not be traversed each time.
+    gc.collect()
+    gc.freeze()
+    _PROCESS_READY = True
+
+
+def _run_episode(methods, context, k, episode, X, y, seen, unseen, preprocess, one_thread=False):
+    """Fit and score every method in one episode; its rows."""
+    _ready_process(context.device, one_thread)
+    context = replace(context, memo=FitMemo())
+    rows = []
+    for method in methods:
+        row = {"K": shots_label(k), "episode": episode, "method": method.name,
+               "kind": method.kind, "n_train_pairs": len(seen), "n_test_pairs": len(unseen)}
+        row.update(_fit_and_score(method, context, X[seen], y[seen], X[unseen], y[unseen],
+                                  preprocess))
+        rows.append(row)
+    return rows
 
 
 def _warm_up(device):
@@ -156,14 +233,26 @@ def _warm_up(device):
                         random_state=0).fit(X, np.repeat([0, 1], 8))
 
 
+def _fit(model, context, X, y):
+    """Fit ``model``, taking the fits other rows of the episode made from the memo."""
+    memo = context.memo
+    if memo is None:
+        return model.fit(X, y)
+    if isinstance(model, (SharedSpaceUnion, ChosenByCV)):
+        return share_fits(model, memo).fit(X, y)
+    return memo.fit(model, X, y)
+
+
 def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess=None):
     row = dict.fromkeys((*DIRECTIONS, "mean", "fit_seconds", "peak_memory_mib"), np.nan)
     row["error"] = None
+    saved_before = context.memo.saved_seconds if context.memo is not None else 0.0
     try:
         with warnings.catch_warnings():
             # CCA/PLS on a handful of pairs often stop before convergence;
             # the score says how much that matters.
             warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.filterwarnings("ignore", message="y residual is constant")
             with PeakMemory(context.device) as memory:
                 start = time.perf_counter()
                 if preprocess is not None:
@@ -175,14 +264,17 @@ def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess
                         n_image_features=pre.n_image_features_out_,
                         n_text_features=pre.n_text_features_out_,
                     )
-                model = method.build(context)
-                model.fit(X_train, y_train)
+                model = _fit(method.build(context), context, X_train, y_train)
                 row["fit_seconds"] = time.perf_counter() - start
                 Z = model.transform(X_test)
     except Exception as exc:  # one failing method must not end a long run
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc()
         return row
+    if context.memo is not None:
+        row["fit_seconds"] += context.memo.saved_seconds - saved_before
+    if hasattr(model, "chosen_"):
+        row["chosen"] = model.chosen_
     row["peak_memory_mib"] = memory.peak_mib
     if context.device.startswith("cuda"):
         row["peak_gpu_memory_mib"] = memory.peak_gpu_mib
@@ -206,8 +298,9 @@ def summarize(results):
         Indexed by ``(K, method)``: ``image_to_text``, ``text_to_image``,
         ``mean`` (mAP, mean of both directions), ``std`` (of ``mean`` over
         episodes), ``fit_seconds``, ``peak_memory_mib``, ``episodes``
-        (successful ones) and ``vs_best_baseline`` (``mean`` divided by the
-        best baseline's ``mean`` at that K; baselines and chance count).
+        (successful ones), ``vs_best_baseline`` (``mean`` divided by the
+        best baseline's ``mean`` at that K; baselines and chance count) and,
+        for "chosen by CV", ``chosen`` (how often each method was chosen).
     """
     columns = [*DIRECTIONS, "mean"]
     grouped = results.groupby(["K", "method"], sort=False)
@@ -218,12 +311,20 @@ def summarize(results):
     if "peak_gpu_memory_mib" in results:
         summary["peak_gpu_memory_mib"] = grouped["peak_gpu_memory_mib"].max()
     summary["episodes"] = grouped["mean"].count()
+    if "chosen" in results:
+        summary["chosen"] = grouped["chosen"].agg(_choice_counts)
     kinds = grouped["kind"].first()
     is_baseline = kinds.isin(["baseline", "chance"])
     best = summary["mean"].where(is_baseline).groupby(level="K", sort=False).transform("max")
     summary["vs_best_baseline"] = summary["mean"] / best
     summary.insert(0, "kind", kinds)
     return summary
+
+
+def _choice_counts(chosen):
+    """``"GCRDP 6, PLS 4"``: how often each method was chosen, most often first; None if never."""
+    counts = chosen.dropna().value_counts()
+    return ", ".join(f"{name} {n}" for name, n in counts.items()) or None
 
 
 def compare_data_sets(summaries):

@@ -7,6 +7,8 @@
 * :func:`relative_distance_loss`: relative distance preservation (RDP); the
   arrangement of samples and class prototypes seen from one modality must
   match the arrangement seen from the other.
+* :func:`dscmr_loss`: the three losses of DSCMR (Zhen et al., CVPR 2019), the
+  baseline :class:`~skgcrdp.baselines.DSCMREmbedder` trains with.
 """
 
 import math
@@ -16,9 +18,11 @@ from torch import nn
 from torch.nn import functional as F
 
 __all__ = [
+    "DSCMRLoss",
     "MultiPositiveContrastiveLoss",
     "RelativeDistanceLoss",
     "diagonal_gmm_responsibilities",
+    "dscmr_loss",
     "multi_positive_contrastive_loss",
     "relative_distance_loss",
 ]
@@ -315,3 +319,81 @@ class RelativeDistanceLoss(nn.Module):
                 z_image, z_text, labels, temperature=self.distance_temperature
             )
         return loss
+
+
+def _pairwise_nll(a, b, same_label):
+    """DSCMR's negative log-likelihood of the label agreement of every (a_i, b_j) pair.
+
+    With ``theta = cos(a_i, b_j) / 2``: the mean over all pairs of
+    ``log(1 + exp(theta)) - S_ij * theta``.
+    """
+    theta = F.normalize(a, dim=1, eps=1e-6) @ F.normalize(b, dim=1, eps=1e-6).T / 2
+    return (F.softplus(theta) - same_label * theta).mean()
+
+
+def dscmr_loss(z_image, z_text, labels_image, labels_text, targets, alpha=1e-3, beta=1e-1):
+    """The DSCMR objective ``J = J1 + alpha * J2 + beta * J3`` of a batch of pairs.
+
+    * ``J1``, discrimination in the label space: the mean over pairs of
+      ``||P^T u_i - y_i|| + ||P^T v_i - y_i||``, ``P`` the linear classifier,
+      ``u``/``v`` the image/text representations and ``y`` the label vector;
+    * ``J2``, discrimination in the common space: the negative
+      log-likelihood of the label agreement of every image-text,
+      image-image and text-text pair of the batch, each the mean over pairs
+      of ``log(1 + exp(theta_ij)) - S_ij theta_ij`` with ``theta_ij`` half
+      the cosine of the two representations and ``S_ij`` 1 when the two
+      share a label, else 0;
+    * ``J3``, modality invariance: the mean over pairs of ``||u_i - v_i||``.
+
+    Parameters
+    ----------
+    z_image, z_text : Tensor of shape (n, d)
+        Common-space representations of the batch's images and texts.
+    labels_image, labels_text : Tensor of shape (n, n_classes)
+        The classifier's outputs on them.
+    targets : Tensor of shape (n, n_classes)
+        Label vectors (one-hot for one class per pair).
+    alpha, beta : float
+        Weights of ``J2`` and ``J3`` (the authors' released code's defaults).
+
+    Returns
+    -------
+    loss : Tensor of shape ()
+
+    References
+    ----------
+    Zhen, Hu, Wang, Peng, "Deep Supervised Cross-Modal Retrieval", CVPR 2019.
+    """
+    targets = targets.to(z_image.dtype)
+    label_space = ((labels_image - targets).norm(dim=1).mean()
+                   + (labels_text - targets).norm(dim=1).mean())
+    same_label = (targets @ targets.T > 0).to(z_image.dtype)
+    common_space = (_pairwise_nll(z_image, z_text, same_label)
+                    + _pairwise_nll(z_image, z_image, same_label)
+                    + _pairwise_nll(z_text, z_text, same_label))
+    invariance = (z_image - z_text).norm(dim=1).mean()
+    return label_space + alpha * common_space + beta * invariance
+
+
+class DSCMRLoss(nn.Module):
+    """Criterion module of :class:`~skgcrdp.baselines.DSCMREmbedder`: :func:`dscmr_loss` on class indices.
+
+    Parameters
+    ----------
+    n_classes : int
+        Width of the label space; class ``c`` is the one-hot vector ``e_c``.
+    alpha : float, default=1e-3
+    beta : float, default=1e-1
+        As in :func:`dscmr_loss`.
+    """
+
+    def __init__(self, n_classes, alpha=1e-3, beta=1e-1):
+        super().__init__()
+        self.n_classes = n_classes
+        self.alpha = alpha
+        self.beta = beta
+
+    def forward(self, y_pred, y_true):
+        """The loss of a batch: ``y_pred`` the module's four outputs, ``y_true`` the classes."""
+        targets = F.one_hot(y_true.long(), self.n_classes)
+        return dscmr_loss(*y_pred, targets, alpha=self.alpha, beta=self.beta)
