@@ -185,8 +185,8 @@ def main(argv=None):
     try:
         # One estimate of the time left over every data set.
         progress = Progress(sum(
-            episode_work(plan_episodes(data, args.shots, n_episodes(data), args.test_size,
-                                       args.random_state), n_methods)
+            episode_work(data, plan_episodes(data, args.shots, n_episodes(data), args.test_size,
+                                             args.random_state), n_methods)
             for data in data_sets), enabled=not args.quiet)
     except ValueError as exc:  # e.g. more unseen classes asked for than a data set has
         parser.error(str(exc))

@@ -36,8 +36,10 @@ CCA_PCA_COMPONENTS = 32
 # rate and batch size, but GCRDP's encoder widths (512 hidden, a 64-wide
 # space) and 50 epochs, for time: the authors' 2048/1024 widths train 15x
 # slower on these inputs. On inner class-disjoint splits of the seen classes
-# (no unseen class involved), 25-200 epochs scored within 0.03 of each other
-# and no one number was best on both sets (docs/user_guide/benchmark.md).
+# (no unseen class involved), 25 to 200 epochs scored within 0.03 of each
+# other and no one number was best on both sets; 500 optimiser steps at
+# every K (10 times more with 5 or 1 pairs per class) did not lift its
+# few-shot rows (docs/user_guide/benchmark.md).
 DSCMR_PARAMS = dict(hidden_dim=512, embedding_dim=64, max_epochs=50)
 # Inner class-disjoint splits of the "chosen by CV" row: the union's own
 # (relative_profiles="auto" chooses its weight on 5), so that the two share

@@ -9,10 +9,10 @@ __all__ = ["Progress"]
 class Progress:
     """Prints, as each data set and K is done, the elapsed time and an estimate of what is left.
 
-    The estimate extrapolates from the work done so far, a unit of work
-    being one method fitted on one training pair (fit time grows about
-    linearly with the training pairs); one ``Progress`` shared by the runs
-    of several data sets estimates over all of them.
+    The estimate extrapolates from the work done so far, the work of a fit
+    growing linearly with its training pairs and their width (see
+    ``episode_work``); one ``Progress`` shared by the runs of several data
+    sets estimates over all of them.
 
     Parameters
     ----------
@@ -30,10 +30,6 @@ class Progress:
         self.enabled = enabled
         self.done = 0
         self.start = time.perf_counter()
-
-    def add(self, work):
-        """Count ``work`` more to do (a data set whose size was not known at the start)."""
-        self.total += work
 
     def advance(self, work):
         """Count ``work`` as done."""

@@ -145,7 +145,7 @@ def run_benchmark(
         preprocess = check_preprocess(preprocess, data.n_image_features)
     episodes = plan_episodes(data, shots, n_episodes, test_size, random_state)
     if not isinstance(progress, Progress):
-        progress = Progress(episode_work(episodes, len(methods)), enabled=progress)
+        progress = Progress(episode_work(data, episodes, len(methods)), enabled=progress)
     n_workers = 1 if n_jobs is None else effective_n_jobs(n_jobs)
 
     def tasks():
@@ -169,7 +169,7 @@ def run_benchmark(
     for (k, _, seen, _), episode_rows in zip(episodes, done):
         rows += episode_rows
         finished[k] = finished.get(k, 0) + 1
-        progress.advance(len(seen) * len(methods))
+        progress.advance(_work(len(seen), data.X.shape[1], len(methods)))
         if finished[k] == n_episodes:
             progress.report(f"{data.name} K={shots_label(k)}: {n_episodes} episodes")
     results = pd.DataFrame(rows)
@@ -188,9 +188,20 @@ def plan_episodes(data, shots, n_episodes, test_size=0.5, random_state=0):
     return episodes
 
 
-def episode_work(episodes, n_methods):
-    """Work of a run for the progress estimate: training pairs times methods, summed."""
-    return sum(len(seen) for _, _, seen, _ in episodes) * n_methods
+# The progress estimate's model of a fit's cost: a fixed part worth this many
+# training pairs, and a per-pair part that grows with the input width (both
+# fitted to the embedded sets' fit times on 2 cores; an estimate, no more).
+FIXED_COST_PAIRS = 100
+WIDTH_SCALE = 2500
+
+
+def _work(n_pairs, n_features, n_methods):
+    return n_methods * (n_pairs + FIXED_COST_PAIRS) * (1 + n_features / WIDTH_SCALE)
+
+
+def episode_work(data, episodes, n_methods):
+    """Work of a run of ``episodes`` of ``data`` for the progress estimate, in pair-fits."""
+    return sum(_work(len(seen), data.X.shape[1], n_methods) for _, _, seen, _ in episodes)
 
 
 _PROCESS_READY = False
