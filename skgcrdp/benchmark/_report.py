@@ -70,7 +70,7 @@ def format_markdown(summary):
 
 
 KIND_COLOURS = {"GCRDP": "tab:red", "variant": "tab:purple", "ablation": "tab:orange",
-                "baseline": "tab:blue", "chance": "tab:gray"}
+                "baseline": "tab:blue", "selection": "tab:green", "chance": "tab:gray"}
 
 
 def plot_summary(summary, path=None, title=None):
