@@ -68,21 +68,21 @@ def time_split(X, y):
         print(f"| {name} | {seconds:.2f} | {seconds / total:.0%} |")
 
 
-def plain_torch_fit(X_image, X_text, y, extractor):
-    """The extractor's loop without skorch: same module, loss, AdamW, shuffling, epochs."""
+def plain_torch_fit(X_image, X_text, y, extractor, device="cpu"):
+    """The extractor's loop without skorch: same module, loss, AdamW, shuffling, epochs, device."""
     torch.manual_seed(0)
     module = ModalityHeads(X_image.shape[1], X_text.shape[1], embedding_dim=extractor.embedding_dim,
                            hidden_dim=extractor.hidden_dim, n_hidden_layers=extractor.n_hidden_layers,
-                           dropout=extractor.dropout)
+                           dropout=extractor.dropout).to(device)
     criterion = MultiPositiveContrastiveLoss(temperature=extractor.temperature, prototype_weight=0.0,
                                              instance_weight=extractor.instance_weight)
     optimizer = torch.optim.AdamW(module.parameters(), lr=extractor.lr,
                                   weight_decay=extractor.weight_decay)
-    image, text, labels = (torch.as_tensor(a) for a in (X_image, X_text, y))
+    image, text, labels = (torch.as_tensor(a, device=device) for a in (X_image, X_text, y))
     generator = torch.Generator().manual_seed(0)
     module.train()
     for _ in range(extractor.max_epochs):
-        order = torch.randperm(len(labels), generator=generator)
+        order = torch.randperm(len(labels), generator=generator).to(device)
         for start in range(0, len(labels), extractor.batch_size):
             batch = order[start : start + extractor.batch_size]
             optimizer.zero_grad()

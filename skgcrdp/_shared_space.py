@@ -39,6 +39,20 @@ from .utils._compat import Interval
 __all__ = ["SharedSpaceTransformer", "StandardizedInputsMixin"]
 
 
+# Rows per block when fitting the scalers: ``StandardScaler.fit`` works on a
+# float64 copy of its whole input, which for a large float32 input is twice
+# the input; block by block that copy is bounded.
+SCALER_BLOCK_ROWS = 65536
+
+
+def _fit_scaler(X):
+    """A ``StandardScaler`` fitted on ``X`` in blocks of rows (one block: exactly ``fit``)."""
+    scaler = StandardScaler()
+    for start in range(0, max(len(X), 1), SCALER_BLOCK_ROWS):
+        scaler.partial_fit(X[start : start + SCALER_BLOCK_ROWS])
+    return scaler
+
+
 class StandardizedInputsMixin:
     """Standardise each modality before the networks when ``standardize`` is true."""
 
@@ -47,7 +61,7 @@ class StandardizedInputsMixin:
             check_no_overflow(X_image, "The image part of X")
             check_no_overflow(X_text, "The text part of X")
         self.scalers_ = (
-            {"image": StandardScaler().fit(X_image), "text": StandardScaler().fit(X_text)}
+            {"image": _fit_scaler(X_image), "text": _fit_scaler(X_text)}
             if self.standardize
             else None
         )
@@ -126,8 +140,10 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
 
         X_image, X_text = X[:, :n_image], X[:, n_image:]
         self._fit_preprocessing(X_image, X_text)
-        X_image = self._preprocess("image", X_image).astype(np.float32)
-        X_text = self._preprocess("text", X_text).astype(np.float32)
+        # At most one copy of the input: standardising makes it, and a float32
+        # result is used as it is (on the CPU the network reads it in place).
+        X_image = self._preprocess("image", X_image).astype(np.float32, copy=False)
+        X_text = self._preprocess("text", X_text).astype(np.float32, copy=False)
 
         seed = draw_seed(self.random_state)
         with worker_torch_threads(), seeded_torch(seed):
@@ -141,7 +157,6 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
                     *self._callbacks(X_image, X_text, y_encoded, seed),
                     *self._checkpoint_callbacks(X, y_encoded),
                 ],
-                n_samples=len(y_encoded),
             )
             self._train({"image": X_image, "text": X_text}, y_encoded)
             self._after_fit()
@@ -180,7 +195,7 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
         remaining = max(0, self.max_epochs - len(self.net_.history))
         self.net_.partial_fit(data, y_encoded, epochs=remaining)
 
-    def _new_net(self, n_image, n_text, *, seed, device, callbacks, n_samples):
+    def _new_net(self, n_image, n_text, *, seed, device, callbacks):
         """The skorch net of this estimator's parameters, untrained."""
         # The loss goes to skorch as a class, not an instance: skorch then
         # owns it as `criterion_`, whose tensors (the mixtures) it maps to
@@ -194,7 +209,6 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
             callbacks=callbacks,
             verbose=self.verbose,
             max_epochs=self.max_epochs,
-            n_samples=n_samples,
             batch_size=self.batch_size,
             lr=self.lr,
             **{f"optimizer__{k}": v for k, v in self._optimizer_params().items()},
@@ -313,7 +327,7 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
             )
         n_image = self.n_image_features_
         net = self._new_net(n_image, self.n_features_in_ - n_image, seed=0, device=device,
-                            callbacks=[], n_samples=1).initialize()
+                            callbacks=[]).initialize()
         net.module_.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in weights.items()})
         net.module_.eval()
         self.net_ = net

@@ -1,6 +1,7 @@
 """Training underneath the estimators: skorch nets, devices, seeds, guards."""
 
 import contextlib
+import math
 import numbers
 import threading
 
@@ -9,16 +10,18 @@ import torch
 from sklearn.utils import check_random_state
 from skorch import NeuralNet
 from skorch.callbacks import Callback
-from torch.utils.data import BatchSampler, RandomSampler
 
 from .exceptions import NonFiniteLossError
 from .utils import resolve_device, worker_threads
 
 __all__ = [
+    "DeviceBatches",
     "StopOnNonFiniteLoss",
+    "TwoTowerNet",
     "build_net",
     "draw_seed",
     "embed_numpy",
+    "embed_tensor",
     "module_output_width",
     "seeded_torch",
     "worker_torch_threads",
@@ -73,66 +76,129 @@ def seeded_torch(seed):
 
 
 class StopOnNonFiniteLoss(Callback):
-    """Stop training with an explanation as soon as the loss is not finite."""
+    """Stop training with an explanation when the loss of an epoch was not finite.
+
+    The losses of an epoch reach the host once, at its end (see
+    :class:`TwoTowerNet`), so the check runs then: a loss that turns NaN
+    mid-epoch stops training at the end of that epoch.
+    """
 
     def __init__(self, owner):
         self.owner = owner
 
-    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
-        if training and loss is not None and not torch.isfinite(loss).item():
-            epoch = len(net.history)
+    def on_epoch_end(self, net, **kwargs):
+        losses = net.history[-1, "batches", :, "train_loss"] if net.history[-1]["batches"] else []
+        bad = [loss for loss in losses if not math.isfinite(loss)]
+        if bad:
             raise NonFiniteLossError(
-                f"{self.owner} training loss became {loss.item()} in epoch {epoch}. "
+                f"{self.owner} training loss became {bad[0]} in epoch {len(net.history)}. "
                 "Likely causes: a learning rate too high (lower lr), a temperature "
                 "too small (raise temperature), or unscaled inputs with huge values "
                 "(standardise them)."
             )
 
 
-class _ArrayBatchSampler(BatchSampler):
-    """A ``BatchSampler`` whose batches are index arrays, not lists.
+class DeviceBatches:
+    """The training batches of a fit, sliced from tensors that moved to the device once.
 
-    The dataset slices its arrays with each batch; scikit-learn's indexing
-    inspects a list element by element, an array at once.
+    The pairs are shuffled as torch's ``RandomSampler`` shuffles them with the
+    same seeded generator (it draws two permutations an epoch and keeps the
+    first), and the global generator advances as under a data loader, so the
+    batches, and on the CPU the fit, are those of the data loader this
+    replaces; but no batch is gathered on the host and copied
+    to the device, and a CPU fit shares the input's memory instead of
+    copying it.
     """
 
+    def __init__(self, X, y, batch_size, generator, device):
+        self.X = {k: torch.as_tensor(v, device=device) for k, v in X.items()}
+        self.y = torch.as_tensor(y, device=device)
+        self.batch_size = batch_size
+        self.generator = generator
+        self.device = device
+
+    def __len__(self):
+        return math.ceil(len(self.y) / self.batch_size)
+
     def __iter__(self):
-        for batch in super().__iter__():
-            yield np.asarray(batch)
+        n = len(self.y)
+        # A data loader draws a base seed for its workers from torch's global
+        # generator each epoch; drawing it too keeps dropout's random stream,
+        # and so every fit, what it was.
+        torch.empty((), dtype=torch.int64).random_()
+        order = torch.randperm(n, generator=self.generator)
+        torch.randperm(n, generator=self.generator)
+        order = order.to(self.device)
+        for start in range(0, n, self.batch_size):
+            rows = order[start : start + self.batch_size]
+            yield {k: v[rows] for k, v in self.X.items()}, self.y[rows]
 
 
-def build_net(module, criterion, *, seed, device, callbacks, verbose, n_samples, batch_size,
-              **params):
-    """A skorch ``NeuralNet`` for two-tower training on dict batches.
+class TwoTowerNet(NeuralNet):
+    """skorch's ``NeuralNet`` with a training loop that keeps the device busy.
+
+    Training batches come from :class:`DeviceBatches`, and the losses of an
+    epoch come back to the host once, at its end, instead of once per batch
+    (each ``loss.item()`` waits for the GPU to finish). History, callbacks
+    and everything else are skorch's.
+    """
+
+    def get_iterator(self, dataset, training=False):
+        if not training:
+            return super().get_iterator(dataset, training)
+        return DeviceBatches(dataset.X, dataset.y, self.batch_size, self.batch_generator,
+                             self.device)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        losses = []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            self.history.record_batch(prefix + "_batch_size", len(batch[1]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        values = torch.stack(losses).cpu().tolist() if losses else []
+        for row, value in zip(self.history[-1]["batches"][-len(values):], values):
+            row[prefix + "_loss"] = value
+        self.history.record(prefix + "_batch_count", len(values))
+
+
+def build_net(module, criterion, *, seed, device, callbacks, verbose, batch_size, **params):
+    """A :class:`TwoTowerNet` for two-tower training on dict batches.
 
     Validation splits are left to scikit-learn (``train_split=None``) and the
     shuffling generator is seeded so that CPU runs repeat exactly.
-
-    Batches are drawn whole: the loader's sampler yields a batch of indices
-    and the dataset slices every array once, instead of fetching pairs one
-    by one and stacking them (the per-sample path cost a fifth of the fit on
-    Wikipedia-sized data). The sampler's own seeded generator shuffles, so
-    CPU runs repeat exactly (the batches differ from skorch's default
-    loader, which also draws its workers' seeds from that generator).
     """
-    sampler = _ArrayBatchSampler(
-        RandomSampler(range(n_samples), generator=torch.Generator().manual_seed(seed)),
-        batch_size=batch_size,
-        drop_last=False,
-    )
-    return NeuralNet(
+    net = TwoTowerNet(
         module=module,
         criterion=criterion,
         optimizer=torch.optim.AdamW,
         train_split=None,
         batch_size=batch_size,
-        iterator_train__sampler=sampler,
-        iterator_train__batch_size=None,
         device=resolve_device(device),
         callbacks=callbacks,
         verbose=verbose,
         **params,
     )
+    net.batch_generator = torch.Generator().manual_seed(seed)
+    return net
+
+
+@torch.no_grad()
+def embed_tensor(module, X, modality, batch_size=65536):
+    """Embed a tensor of one modality with ``module.embed`` in eval mode, where ``X`` lies."""
+    was_training = module.training
+    module.eval()
+    try:
+        out = [module.embed(X[start : start + batch_size], modality)
+               for start in range(0, X.shape[0], batch_size)]
+    finally:
+        module.train(was_training)
+    if not out:
+        return X.new_empty((0, module_output_width(module)))
+    return torch.cat(out)
 
 
 @torch.no_grad()

@@ -3,31 +3,19 @@
 :class:`GMMFeatureExtractor`, with the class mixtures it refits while it trains.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import GaussianMixture
 from skorch.callbacks import Callback
 
+from ._mixtures import ClassMixtures
 from ._shared_space import SharedSpaceTransformer, StandardizedInputsMixin
-from ._training import embed_numpy
+from ._training import embed_tensor
 from .nn import MultiPositiveContrastiveLoss
 from .utils._compat import Interval, StrOptions
 
 __all__ = ["GMMFeatureExtractor"]
-
-# A component needs a few samples behind it; a class with fewer than this many
-# samples per requested component gets fewer components.
-_MIN_SAMPLES_PER_COMPONENT = 4
-
-
-def _n_components_for(n_samples, n_components_per_class):
-    """Components that a class with ``n_samples`` samples can support."""
-    return int(max(1, min(n_components_per_class, n_samples // _MIN_SAMPLES_PER_COMPONENT)))
-
 
 def _classes_with_mixtures(y, min_pairs):
     """The classes (and their pair counts) with at least ``min_pairs`` pairs."""
@@ -36,90 +24,23 @@ def _classes_with_mixtures(y, min_pairs):
     return classes[keep], counts[keep]
 
 
-class _SinglePair:
-    """The "mixture" of a class with a single pair: one component at that pair.
-
-    EM needs two samples; with ``min_pairs_for_mixture=1`` a one-shot class
-    still gets its prototype, with the regularisation as its variance.
-    """
-
-    n_components = 1
-
-    def __init__(self, covariance_type, reg_covar):
-        self.covariance_type = covariance_type
-        self.reg_covar = reg_covar
-
-    def fit(self, Z):
-        self.means_ = Z.mean(axis=0, keepdims=True)
-        d = Z.shape[1]
-        diag = self.covariance_type == "diag"
-        self.covariances_ = np.full((1, d) if diag else (1,), self.reg_covar)
-        self.weights_ = np.ones(1)
-        return self
+# A class's mixture is fitted on at most this many of its pairs, drawn once
+# per fit: a few components need no more, and the refits' cost then stops
+# growing with the size of the largest classes.
+MAX_PAIRS_PER_MIXTURE = 256
 
 
-class _ClassMixtures:
-    """One diagonal Gaussian mixture per class for one modality.
-
-    Together they form the modality's mixture ``p(f) = sum_k pi_k N(f | mu_k,
-    Sigma_k)`` whose components are labelled by class, so they can act as
-    class prototypes. The per-class ``GaussianMixture`` objects are kept and
-    warm-started at each refit, as the embeddings move slowly between refits.
-    """
-
-    def __init__(self, classes, counts, n_components_per_class, covariance_type,
-                 reg_covar, max_iter, seed):
-        self.mixtures = [
-            _SinglePair(covariance_type, reg_covar)
-            if count < 2
-            else GaussianMixture(
-                n_components=_n_components_for(count, n_components_per_class),
-                covariance_type=covariance_type,
-                reg_covar=reg_covar,
-                max_iter=max_iter,
-                warm_start=True,
-                random_state=seed + int(c),
-            )
-            for c, count in zip(classes, counts)
-        ]
-        self.classes = classes
-
-    def fit(self, Z, y):
-        with warnings.catch_warnings():
-            # A few EM steps per refit are enough: the next refit goes on
-            # from here, so an unconverged fit is expected, not a fault.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            for c, mixture in zip(self.classes, self.mixtures):
-                mixture.fit(Z[y == c])
-        return self
-
-    @property
-    def component_labels(self):
-        return np.concatenate([np.full(m.n_components, c) for c, m in zip(self.classes, self.mixtures)])
-
-    @property
-    def means(self):
-        return np.vstack([m.means_ for m in self.mixtures])
-
-    @property
-    def variances(self):
-        variances = []
-        for m in self.mixtures:
-            cov = m.covariances_
-            if m.covariance_type == "spherical":
-                cov = np.repeat(cov[:, None], m.means_.shape[1], axis=1)
-            variances.append(cov)
-        return np.vstack(variances)
-
-    @property
-    def weights(self):
-        return np.concatenate([m.weights_ for m in self.mixtures])
-
-    def as_tensors(self, device):
-        return tuple(
-            torch.as_tensor(a, dtype=torch.float32, device=device)
-            for a in (self.means, self.variances, self.weights)
-        )
+def _mixture_rows(y, classes, seed):
+    """Rows the mixtures are fitted on: every pair of ``classes``, at most
+    ``MAX_PAIRS_PER_MIXTURE`` of each (a seeded draw); all rows as a slice
+    when that is every row, so that the tensors can share the data's memory."""
+    keep = np.isin(y, classes)
+    counts = np.bincount(np.searchsorted(classes, y[keep]), minlength=len(classes))
+    if keep.all() and counts.max() <= MAX_PAIRS_PER_MIXTURE:
+        return slice(None)
+    rng = np.random.default_rng(seed)
+    rows = [rng.permutation(np.flatnonzero(y == c))[:MAX_PAIRS_PER_MIXTURE] for c in classes]
+    return np.sort(np.concatenate(rows))
 
 
 class _RefitMixtures(Callback):
@@ -127,14 +48,17 @@ class _RefitMixtures(Callback):
 
     The criterion receives the new mixtures; between refits they stay fixed,
     so that the prototypes are targets rather than moving parts of a batch.
+    The pairs of the classes with mixtures move to the training device once;
+    each refit embeds them there in large blocks and runs one batched EM
+    over all classes (:class:`~skgcrdp._mixtures.ClassMixtures`),
+    warm-started from the previous refit.
     """
 
-    def __init__(self, X_image, X_text, y, classes, counts, interval, **mixture_params):
+    def __init__(self, X_image, X_text, y, classes, interval, **mixture_params):
         self.X_image = X_image
         self.X_text = X_text
         self.y = y
         self.classes = classes
-        self.counts = counts
         self.interval = interval
         self.mixture_params = mixture_params
 
@@ -142,20 +66,24 @@ class _RefitMixtures(Callback):
         self.mixtures_ = None
         return self
 
+    def _start(self, device):
+        """The mixtures' pairs on ``device``, and empty mixtures of their classes."""
+        rows = _mixture_rows(self.y, self.classes, self.mixture_params["seed"])
+        labels = torch.as_tensor(np.searchsorted(self.classes, self.y[rows]), device=device)
+        self.data_ = {m: torch.as_tensor(X[rows], device=device)
+                      for m, X in (("image", self.X_image), ("text", self.X_text))}
+        self.mixtures_ = {m: ClassMixtures(labels, **self.mixture_params) for m in self.data_}
+
     def refit(self, net):
         if self.mixtures_ is None:
-            self.mixtures_ = {
-                m: _ClassMixtures(self.classes, self.counts, **self.mixture_params)
-                for m in ("image", "text")
-            }
-        module, device = net.module_, net.device
-        for modality, X in (("image", self.X_image), ("text", self.X_text)):
-            Z = embed_numpy(module, X, modality, device).astype(np.float64)
-            self.mixtures_[modality].fit(Z, self.y)
+            self._start(net.device)
+        for modality, X in self.data_.items():
+            self.mixtures_[modality].fit(embed_tensor(net.module_, X, modality))
+        classes = torch.as_tensor(self.classes, device=net.device)
         net.criterion_.set_mixtures(
-            self.mixtures_["image"].as_tensors(device),
-            self.mixtures_["text"].as_tensors(device),
-            torch.as_tensor(self.mixtures_["image"].component_labels, device=device),
+            self.mixtures_["image"].flat(),
+            self.mixtures_["text"].flat(),
+            classes[self.mixtures_["image"].component_labels],
         )
 
     def on_epoch_begin(self, net, **kwargs):
@@ -167,6 +95,21 @@ class _RefitMixtures(Callback):
     def on_train_end(self, net, **kwargs):
         # The stored prototypes describe the final encoders.
         self.refit(net)
+
+    def prototypes(self, modality):
+        """Means of the final components of ``modality``, and their classes (encoded)."""
+        mixtures = self.mixtures_[modality]
+        labels = self.classes[mixtures.component_labels.cpu().numpy()]
+        return mixtures.flat()[0].cpu().numpy(), labels
+
+    def release_data(self):
+        """Neither the training data nor the mixtures' tensors live on in the fitted estimator.
+
+        The prototypes are copied out first (:meth:`prototypes`); tensors left
+        here, outside what skorch maps between devices, would keep a
+        GPU-trained model from loading without CUDA.
+        """
+        self.X_image = self.X_text = self.y = self.data_ = self.mixtures_ = None
 
 
 class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
@@ -182,6 +125,12 @@ class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
     modalities and its class's mixture components (prototypes), weighted by
     their E-step responsibilities. The mixtures describe the several peaks
     a class may have, which a handful of pairs only hints at.
+
+    The mixtures of all classes are fitted together by one batched EM on
+    the training device (each class on at most 256 of its pairs), and a
+    batch's softmax takes the prototypes of the classes in the batch: the
+    cost of a refit and of a batch does not grow with the number of
+    classes beyond those a batch holds.
 
     Parameters
     ----------
@@ -378,7 +327,7 @@ class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
         )
 
     def _callbacks(self, X_image, X_text, y, seed):
-        classes, counts = _classes_with_mixtures(y, self.min_pairs_for_mixture)
+        classes, _ = _classes_with_mixtures(y, self.min_pairs_for_mixture)
         if self.prototype_weight == 0 or not len(classes):
             return []
         refit = _RefitMixtures(
@@ -386,7 +335,6 @@ class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
             X_text,
             y,
             classes,
-            counts,
             self.refit_interval,
             n_components_per_class=self.n_components_per_class,
             covariance_type=self.covariance_type,
@@ -402,8 +350,7 @@ class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
             self.image_prototypes_ = self.text_prototypes_ = np.empty((0, self.embedding_dim))
             self.prototype_labels_ = np.empty(0, dtype=self.classes_.dtype)
             return
-        self.image_prototypes_ = refit.mixtures_["image"].means
-        self.text_prototypes_ = refit.mixtures_["text"].means
-        self.prototype_labels_ = self.classes_[refit.mixtures_["image"].component_labels]
-        # The training data need not live on in the fitted estimator.
-        refit.X_image = refit.X_text = refit.y = None
+        self.image_prototypes_, labels = refit.prototypes("image")
+        self.text_prototypes_, _ = refit.prototypes("text")
+        self.prototype_labels_ = self.classes_[labels]
+        refit.release_data()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skgcrdp import GMMFeatureExtractor
-from skgcrdp.extraction import _n_components_for as n_components_for
+from skgcrdp._mixtures import n_components_for
 
 from .conftest import FAST
 

@@ -9,6 +9,7 @@ from torch.nn import functional as F
 from skgcrdp.nn import (
     DSCMRLoss,
     ModalityHeads,
+    MultiPositiveContrastiveLoss,
     SharedLayerHeads,
     diagonal_gmm_responsibilities,
     dscmr_loss,
@@ -162,3 +163,39 @@ def test_shared_layer_heads_share_the_last_layer_and_classify_either_modality():
     assert heads(image=image)[1] is None
     with pytest.raises(ValueError, match="at least one hidden layer"):
         SharedLayerHeads(6, 3, n_classes=4, n_hidden_layers=0)
+
+
+def _criterion_with_mixtures(n_classes=6, per_class=2, d=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    criterion = MultiPositiveContrastiveLoss(temperature=0.5, instance_weight=0.3)
+    labels = torch.arange(n_classes).repeat_interleave(per_class)
+
+    def mixture():
+        return (F.normalize(torch.randn(len(labels), d, generator=g), dim=1),
+                torch.rand(len(labels), d, generator=g) + 0.1, torch.full((len(labels),), 0.5))
+
+    criterion.set_mixtures(mixture(), mixture(), labels)
+    return criterion
+
+
+def test_prototypes_of_classes_absent_from_the_batch_take_no_part(batch):
+    z_image, z_text, labels = batch  # classes 0 to 3 of 6
+    criterion = _criterion_with_mixtures()
+    loss = criterion((z_image, z_text), labels)
+    # The same loss with only the present classes' components in the mixtures...
+    present = criterion.mixtures["labels"] < 4
+    alone = MultiPositiveContrastiveLoss(temperature=0.5, instance_weight=0.3)
+    alone.set_mixtures(*(tuple(t[present] for t in criterion.mixtures[m]) for m in ("image", "text")),
+                       criterion.mixtures["labels"][present])
+    torch.testing.assert_close(loss, alone((z_image, z_text), labels))
+    # ... and with every prototype kept but the absent ones masked (the GPU's way).
+    n = len(criterion.mixtures["labels"])
+    resp = torch.cat([diagonal_gmm_responsibilities(z, *criterion.mixtures[m],
+                                                    criterion.mixtures["labels"], labels)
+                      for z, m in ((z_image, "image"), (z_text, "text"))], dim=1)
+    masked = multi_positive_contrastive_loss(
+        z_image, z_text, labels, prototypes=criterion.prototypes,
+        prototype_labels=criterion.prototype_labels, prototype_responsibilities=resp,
+        temperature=0.5, instance_weight=0.3, prototype_mask=torch.cat([present, present]))
+    torch.testing.assert_close(loss, masked)
+    assert n == 12

@@ -37,9 +37,15 @@ def test_non_finite_loss_stops_training_with_advice():
         history = History()
 
     guard = StopOnNonFiniteLoss("GMMFeatureExtractor")
-    guard.on_batch_end(Net(), training=True, loss=torch.tensor(1.0))
-    with pytest.raises(NonFiniteLossError, match="learning rate.*temperature.*standardise"):
-        guard.on_batch_end(Net(), training=True, loss=torch.tensor(float("nan")))
+    Net.history.new_epoch()
+    for loss in (1.0, 0.5):
+        Net.history.new_batch()
+        Net.history.record_batch("train_loss", loss)
+    guard.on_epoch_end(Net())
+    Net.history.new_batch()
+    Net.history.record_batch("train_loss", float("nan"))
+    with pytest.raises(NonFiniteLossError, match="nan in epoch 1.*learning rate.*temperature.*standardise"):
+        guard.on_epoch_end(Net())
 
 
 def test_interrupted_fit_is_usable_and_says_so(synthetic, monkeypatch):

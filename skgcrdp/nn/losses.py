@@ -76,6 +76,7 @@ def multi_positive_contrastive_loss(
     temperature=0.1,
     instance_weight=0.0,
     prototype_weight=0.5,
+    prototype_mask=None,
 ):
     """Supervised contrastive loss across modalities with several positives.
 
@@ -114,6 +115,9 @@ def multi_positive_contrastive_loss(
         Share of the target on each anchor's own partner.
     prototype_weight : float in [0, 1], default=0.5
         Share of the class-level target on the prototypes.
+    prototype_mask : Tensor of shape (K,), bool, default=None
+        Prototypes to leave out of every softmax (False); the loss is that
+        of the prototypes kept. None keeps all.
 
     Returns
     -------
@@ -127,15 +131,18 @@ def multi_positive_contrastive_loss(
     candidates = torch.cat([anchors, prototypes]) if has_prototypes else anchors
 
     logits = anchors @ candidates.T / temperature
-    is_self = torch.zeros_like(logits, dtype=torch.bool)
-    is_self[:, : 2 * n].fill_diagonal_(True)
-    logits = logits.masked_fill(is_self, float("-inf"))
+    # Each anchor against itself, and the prototypes left out, take no part.
+    excluded = torch.zeros_like(logits, dtype=torch.bool)
+    excluded[:, : 2 * n].fill_diagonal_(True)
+    if has_prototypes and prototype_mask is not None:
+        excluded[:, 2 * n :] = ~prototype_mask
+    logits = logits.masked_fill(excluded, float("-inf"))
     log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)
-    log_prob = log_prob.masked_fill(is_self, 0.0)
+    log_prob = log_prob.masked_fill(excluded, 0.0)
 
     rows = torch.arange(2 * n, device=device)
     partner = rows.roll(n)
-    same_class = (anchor_labels[:, None] == anchor_labels[None, :]) & ~is_self[:, : 2 * n]
+    same_class = (anchor_labels[:, None] == anchor_labels[None, :]) & ~excluded[:, : 2 * n]
     class_target = same_class.to(logits.dtype)
     class_target = class_target / class_target.sum(dim=1, keepdim=True)
 
@@ -260,6 +267,20 @@ class MultiPositiveContrastiveLoss(nn.Module):
         self.prototypes = F.normalize(torch.cat([image[0], text[0]]), dim=1)
         self.prototype_labels = torch.cat([component_labels, component_labels])
 
+    def _in_batch(self, labels):
+        """The mixtures' components of the classes in the batch: indices, or all with a mask.
+
+        Only they can be a sample's positives; the others would only add
+        negatives whose number grows with the classes, and so the cost of
+        every batch. On the CPU they are left out; on a GPU, where the
+        selection would wait for the device, their logits are masked
+        instead, which gives the same loss.
+        """
+        present = torch.isin(self.mixtures["labels"], labels)
+        if present.is_cuda:
+            return slice(None), present
+        return present.nonzero().squeeze(1), None
+
     def forward(self, y_pred, y_true):
         """The loss of a batch: ``y_pred`` the pair ``(z_image, z_text)``, ``y_true`` the classes."""
         z_image, z_text = y_pred
@@ -267,22 +288,29 @@ class MultiPositiveContrastiveLoss(nn.Module):
         options = dict(temperature=self.temperature, instance_weight=self.instance_weight)
         if self.mixtures is None or self.prototype_weight == 0:
             return multi_positive_contrastive_loss(z_image, z_text, labels, **options)
-        component_labels = self.mixtures["labels"]
+        kept, mask = self._in_batch(labels)
+        component_labels = self.mixtures["labels"][kept]
         with torch.no_grad():
             resp = [
                 diagonal_gmm_responsibilities(
-                    z.detach(), *self.mixtures[modality], component_labels, labels
+                    z.detach(), *(part[kept] for part in self.mixtures[modality]),
+                    component_labels, labels
                 )
                 for z, modality in ((z_image, "image"), (z_text, "text"))
             ]
+        # The prototypes are the image components, then the text ones.
+        n_components = len(self.mixtures["labels"])
+        # The prototypes are the image components, then the text ones.
+        both = torch.cat([kept, kept + n_components]) if mask is None else slice(None)
         return multi_positive_contrastive_loss(
             z_image,
             z_text,
             labels,
-            prototypes=self.prototypes,
-            prototype_labels=self.prototype_labels,
+            prototypes=self.prototypes[both],
+            prototype_labels=self.prototype_labels[both],
             prototype_responsibilities=torch.cat(resp, dim=1),
             prototype_weight=self.prototype_weight,
+            prototype_mask=None if mask is None else torch.cat([mask, mask]),
             **options,
         )
 

@@ -1,0 +1,93 @@
+"""The class mixtures the extractor refits: one batched EM over all classes, against scikit-learn's."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.mixture import GaussianMixture
+
+from skgcrdp import _mixtures
+from skgcrdp._mixtures import ClassMixtures
+
+
+def _two_peaks_per_class(n_classes=6, d=8, per_peak=40, seed=0):
+    rng = np.random.default_rng(seed)
+    Z, y = [], []
+    for c in range(n_classes):
+        for spread in (0.3, 0.5):
+            Z.append(rng.normal(size=d) * 3 + rng.normal(size=(per_peak, d)) * spread)
+            y += [c] * per_peak
+    return np.vstack(Z), np.array(y)
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical"])
+def test_each_class_gets_scikit_learns_mixture_where_both_converge(covariance_type):
+    Z, y = _two_peaks_per_class()
+    ours = ClassMixtures(torch.as_tensor(y), 2, covariance_type, reg_covar=1e-3, max_iter=200,
+                         tol=1e-8).fit(torch.as_tensor(Z))
+    for c in np.unique(y):
+        theirs = GaussianMixture(2, covariance_type=covariance_type, reg_covar=1e-3, max_iter=200,
+                                 tol=1e-8, random_state=0).fit(Z[y == c])
+        assert theirs.converged_
+        # The same mean log-likelihood per sample (stated tolerance: 1e-6)...
+        assert ours.lower_bound_[c].item() == pytest.approx(theirs.score(Z[y == c]), abs=1e-6)
+        # ... and the same components, up to their order.
+        order = np.argsort(theirs.means_[:, 0])
+        mine = np.argsort(ours.means_[c, :, 0].numpy())
+        np.testing.assert_allclose(ours.means_[c].numpy()[mine], theirs.means_[order], atol=1e-6)
+        np.testing.assert_allclose(ours.weights_[c].numpy()[mine], theirs.weights_[order], atol=1e-6)
+        variances = theirs.covariances_[order]
+        if covariance_type == "spherical":
+            variances = np.repeat(variances[:, None], Z.shape[1], axis=1)
+        np.testing.assert_allclose(ours.variances_[c].numpy()[mine], variances, rtol=1e-5)
+
+
+def test_degenerate_classes_one_pair_identical_points_and_small_classes():
+    rng = np.random.default_rng(0)
+    Z = np.vstack([rng.normal(size=(40, 4)),          # class 0: 2 components
+                   np.full((9, 4), 2.0),              # class 1: identical points, 2 components
+                   rng.normal(size=(1, 4)),           # class 2: one pair
+                   rng.normal(size=(6, 4))])          # class 3: too few for 2 components
+    y = np.repeat([0, 1, 2, 3], [40, 9, 1, 6])
+    mixtures = ClassMixtures(torch.as_tensor(y), 2, "diag", reg_covar=1e-3).fit(torch.as_tensor(Z))
+    assert mixtures.n_components.tolist() == [2, 2, 1, 1]
+    means, variances, weights = (t.numpy() for t in mixtures.flat())
+    labels = mixtures.component_labels.numpy()
+    assert labels.tolist() == [0, 0, 1, 1, 2, 3]
+    # Identical points: as with scikit-learn, one component takes them all, with the
+    # regularisation as variance, and the other is left with no weight.
+    on_points = (labels == 1) & (weights > 0.5)
+    assert on_points.sum() == 1 and weights[labels == 1].min() < 1e-10
+    np.testing.assert_allclose(means[on_points], 2.0)
+    np.testing.assert_allclose(variances[labels == 1], 1e-3, rtol=1e-6)
+    # One pair: its one component at the pair, weight 1.
+    np.testing.assert_allclose(means[labels == 2], Z[y == 2])
+    np.testing.assert_allclose(variances[labels == 2], 1e-3)
+    assert weights[labels == 2] == pytest.approx(1.0)
+    np.testing.assert_allclose(means[labels == 3], Z[y == 3].mean(0, keepdims=True), atol=1e-12)
+    for c in range(4):
+        assert weights[labels == c].sum() == pytest.approx(1.0)
+    assert np.isfinite(mixtures.lower_bound_.numpy()).all()
+
+
+def test_refits_start_from_the_last_fit(monkeypatch):
+    Z, y = _two_peaks_per_class()
+    mixtures = ClassMixtures(torch.as_tensor(y), 2, max_iter=100, tol=1e-6).fit(torch.as_tensor(Z))
+    before = mixtures.means_.clone()
+
+    def no_second_start(*args):
+        raise AssertionError("a refit started again from k-means")
+
+    monkeypatch.setattr(mixtures, "_kmeans", no_second_start)
+    # The embeddings move a little between refits; the components follow.
+    mixtures.fit(torch.as_tensor(Z + 0.01))
+    torch.testing.assert_close(mixtures.means_, before + 0.01 * mixtures.valid_[:, :, None],
+                               atol=1e-6, rtol=0)
+
+
+def test_blocks_of_rows_give_the_same_fit(monkeypatch):
+    Z, y = _two_peaks_per_class(n_classes=3)
+    whole = ClassMixtures(torch.as_tensor(y), 2, max_iter=5).fit(torch.as_tensor(Z))
+    monkeypatch.setattr(_mixtures, "BLOCK_ROWS", 7)
+    blocked = ClassMixtures(torch.as_tensor(y), 2, max_iter=5).fit(torch.as_tensor(Z))
+    torch.testing.assert_close(blocked.means_, whole.means_)
+    torch.testing.assert_close(blocked.variances_, whole.variances_)
