@@ -41,7 +41,7 @@ class Progress:
             return
         elapsed = time.perf_counter() - self.start
         share = min(1.0, self.done / self.total) if self.total else 1.0
-        if share >= 1.0:
+        if share >= 1.0 - 1e-9:  # the last advance may fall short of the total by rounding
             left = "done"
         else:
             left = f"about {elapsed * (1 - share) / max(share, 1e-9):.0f} s left"
