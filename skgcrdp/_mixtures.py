@@ -72,7 +72,7 @@ class ClassMixtures:
         repeated over the features for ``"spherical"``); padding where a
         class has fewer components.
     weights_ : Tensor of shape (n_classes, max_components)
-        Mixing weights within each class (0 for padding).
+        Mixing weights within each class (1 for padding, which is never scored).
     valid_ : Tensor of shape (n_classes, max_components), bool
         Which components exist.
     lower_bound_ : Tensor of shape (n_classes,)
@@ -144,13 +144,15 @@ class ClassMixtures:
 
     # -- EM ---------------------------------------------------------------------
 
-    def _log_prob(self, Z, labels):
-        """``log pi_k + log N(z | mu_k, Sigma_k)`` of each row against its class's components."""
-        means, variances = self.means_[labels], self.variances_[labels]
-        squared = ((Z[:, None, :] - means) ** 2 / variances).sum(2)
-        log_det = torch.log(variances).sum(2)
-        log_prob = -0.5 * (squared + log_det + Z.shape[1] * math.log(2 * math.pi))
-        log_prob = log_prob + torch.log(self.weights_[labels])
+    def _log_prob(self, Z, labels, log_det, log_weights):
+        """``log pi_k + log N(z | mu_k, Sigma_k)`` of each row against its class's components.
+
+        ``log_det`` and ``log_weights`` are per component, computed once for
+        all rows, not once per row.
+        """
+        squared = ((Z[:, None, :] - self.means_[labels]) ** 2 / self.variances_[labels]).sum(2)
+        log_prob = -0.5 * (squared + log_det[labels] + Z.shape[1] * math.log(2 * math.pi))
+        log_prob = log_prob + log_weights[labels]
         return log_prob.masked_fill(~self.valid_[labels], -math.inf)
 
     def _statistics(self, Z, all_labels, resp=None):
@@ -165,10 +167,12 @@ class ClassMixtures:
         first = torch.zeros(n_classes * k, Z.shape[1], device=Z.device, dtype=dtype)
         second = torch.zeros_like(first)
         log_likelihood = torch.zeros(n_classes, device=Z.device, dtype=dtype)
+        if resp is None:
+            log_det, log_weights = torch.log(self.variances_).sum(2), torch.log(self.weights_)
         for rows in _blocks(len(Z)):
             z, labels = Z[rows], all_labels[rows]
             if resp is None:
-                log_prob = self._log_prob(z, labels)
+                log_prob = self._log_prob(z, labels, log_det, log_weights)
                 norm = torch.logsumexp(log_prob, dim=1)
                 log_likelihood.index_add_(0, labels, norm)
                 r = torch.exp(log_prob - norm[:, None])
@@ -193,9 +197,8 @@ class ClassMixtures:
         variances = (second / weight[:, :, None] - means**2).clamp(min=0) + self.reg_covar
         if self.covariance_type == "spherical":
             variances = variances.mean(2, keepdim=True).expand_as(variances).clone()
-        weights = torch.where(self.valid_, weight, torch.zeros_like(weight))
-        weights = weights / self.counts.to(weight.dtype)[:, None]
-        # Padding: a harmless unit component of weight 0, never scored.
+        weights = weight / self.counts.to(weight.dtype)[:, None]
+        # Padding: a harmless unit component, never scored (its log-probability is masked).
         means = torch.where(self.valid_[:, :, None], means, torch.zeros_like(means))
         variances = torch.where(self.valid_[:, :, None], variances, torch.ones_like(variances))
         weights = torch.where(self.valid_, weights, torch.ones_like(weights))

@@ -201,20 +201,17 @@ def embed_tensor(module, X, modality, batch_size=65536):
     return torch.cat(out)
 
 
-@torch.no_grad()
 def embed_numpy(module, X, modality, device, batch_size=8192):
-    """Embed one modality with ``module.embed`` in eval mode; float32 out."""
-    was_training = module.training
-    module.eval()
-    try:
-        out = []
-        for start in range(0, X.shape[0], batch_size):
-            batch = torch.as_tensor(
-                np.asarray(X[start : start + batch_size], dtype=np.float32), device=device
-            )
-            out.append(module.embed(batch, modality).cpu().numpy())
-    finally:
-        module.train(was_training)
+    """Embed a numpy array of one modality on ``device`` in blocks of rows; float32 out.
+
+    Only a block at a time moves to the device (:func:`embed_tensor` on each).
+    """
+    out = [
+        embed_tensor(module, torch.as_tensor(np.asarray(X[start : start + batch_size],
+                                                        dtype=np.float32), device=device),
+                     modality).cpu().numpy()
+        for start in range(0, X.shape[0], batch_size)
+    ]
     if not out:
         return np.empty((0, module_output_width(module)), dtype=np.float32)
     return np.concatenate(out)

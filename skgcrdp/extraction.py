@@ -30,13 +30,11 @@ def _classes_with_mixtures(y, min_pairs):
 MAX_PAIRS_PER_MIXTURE = 256
 
 
-def _mixture_rows(y, classes, seed):
-    """Rows the mixtures are fitted on: every pair of ``classes``, at most
-    ``MAX_PAIRS_PER_MIXTURE`` of each (a seeded draw); all rows as a slice
-    when that is every row, so that the tensors can share the data's memory."""
-    keep = np.isin(y, classes)
-    counts = np.bincount(np.searchsorted(classes, y[keep]), minlength=len(classes))
-    if keep.all() and counts.max() <= MAX_PAIRS_PER_MIXTURE:
+def _mixture_rows(y, classes, counts, seed):
+    """Rows the mixtures are fitted on: every pair of ``classes`` (of ``counts`` pairs), at
+    most ``MAX_PAIRS_PER_MIXTURE`` of each (a seeded draw); all rows as a slice when that is
+    every row, so that the tensors can share the data's memory."""
+    if counts.sum() == len(y) and counts.max() <= MAX_PAIRS_PER_MIXTURE:
         return slice(None)
     rng = np.random.default_rng(seed)
     rows = [rng.permutation(np.flatnonzero(y == c))[:MAX_PAIRS_PER_MIXTURE] for c in classes]
@@ -54,11 +52,12 @@ class _RefitMixtures(Callback):
     warm-started from the previous refit.
     """
 
-    def __init__(self, X_image, X_text, y, classes, interval, **mixture_params):
+    def __init__(self, X_image, X_text, y, classes, counts, interval, **mixture_params):
         self.X_image = X_image
         self.X_text = X_text
         self.y = y
         self.classes = classes
+        self.counts = counts
         self.interval = interval
         self.mixture_params = mixture_params
 
@@ -68,23 +67,22 @@ class _RefitMixtures(Callback):
 
     def _start(self, device):
         """The mixtures' pairs on ``device``, and empty mixtures of their classes."""
-        rows = _mixture_rows(self.y, self.classes, self.mixture_params["seed"])
+        rows = _mixture_rows(self.y, self.classes, self.counts, self.mixture_params["seed"])
         labels = torch.as_tensor(np.searchsorted(self.classes, self.y[rows]), device=device)
         self.data_ = {m: torch.as_tensor(X[rows], device=device)
                       for m, X in (("image", self.X_image), ("text", self.X_text))}
         self.mixtures_ = {m: ClassMixtures(labels, **self.mixture_params) for m in self.data_}
+        # Both modalities' mixtures have the same components: their classes, encoded as y is.
+        self.component_labels_ = torch.as_tensor(self.classes, device=device)[
+            self.mixtures_["image"].component_labels]
 
     def refit(self, net):
         if self.mixtures_ is None:
             self._start(net.device)
         for modality, X in self.data_.items():
             self.mixtures_[modality].fit(embed_tensor(net.module_, X, modality))
-        classes = torch.as_tensor(self.classes, device=net.device)
-        net.criterion_.set_mixtures(
-            self.mixtures_["image"].flat(),
-            self.mixtures_["text"].flat(),
-            classes[self.mixtures_["image"].component_labels],
-        )
+        net.criterion_.set_mixtures(self.mixtures_["image"].flat(), self.mixtures_["text"].flat(),
+                                    self.component_labels_)
 
     def on_epoch_begin(self, net, **kwargs):
         # The first epoch of a fit (also of one resumed from a checkpoint)
@@ -98,9 +96,8 @@ class _RefitMixtures(Callback):
 
     def prototypes(self, modality):
         """Means of the final components of ``modality``, and their classes (encoded)."""
-        mixtures = self.mixtures_[modality]
-        labels = self.classes[mixtures.component_labels.cpu().numpy()]
-        return mixtures.flat()[0].cpu().numpy(), labels
+        return (self.mixtures_[modality].flat()[0].cpu().numpy(),
+                self.component_labels_.cpu().numpy())
 
     def release_data(self):
         """Neither the training data nor the mixtures' tensors live on in the fitted estimator.
@@ -110,6 +107,7 @@ class _RefitMixtures(Callback):
         GPU-trained model from loading without CUDA.
         """
         self.X_image = self.X_text = self.y = self.data_ = self.mixtures_ = None
+        self.component_labels_ = None
 
 
 class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
@@ -327,7 +325,7 @@ class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
         )
 
     def _callbacks(self, X_image, X_text, y, seed):
-        classes, _ = _classes_with_mixtures(y, self.min_pairs_for_mixture)
+        classes, counts = _classes_with_mixtures(y, self.min_pairs_for_mixture)
         if self.prototype_weight == 0 or not len(classes):
             return []
         refit = _RefitMixtures(
@@ -335,6 +333,7 @@ class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
             X_text,
             y,
             classes,
+            counts,
             self.refit_interval,
             n_components_per_class=self.n_components_per_class,
             covariance_type=self.covariance_type,

@@ -433,7 +433,7 @@ def test_fit_memo_shares_equal_fits_and_pipeline_prefixes(synthetic):
 
 
 def test_chosen_by_cv_picks_among_its_candidates_on_seen_classes_only(synthetic):
-    from skgcrdp.benchmark._methods import ChosenByCV
+    from skgcrdp.benchmark._selection import ChosenByCV
     from skgcrdp.model_selection import ClassDisjointSplit
 
     X, y, n_image = synthetic

@@ -8,19 +8,13 @@ benchmark scores every one of them with the same retrieval metric.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.cross_decomposition import CCA, PLSCanonical
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted
 
 from ..baselines import CrossDecompositionEmbedder, DSCMREmbedder, RandomProjectionEmbedder
 from ..model_selection import ClassDisjointSplit
 from ..pipeline import make_gcrdp_pipeline
-from ..retrieval import CrossModalRetriever
 from ..union import make_profile_union
-from ._shared_fits import Memoized
+from ._selection import ChosenByCV
 
 __all__ = ["METHODS", "ChosenByCV", "EpisodeContext", "Method", "resolve_methods"]
 
@@ -76,7 +70,6 @@ class EpisodeContext:
     seed: int
     device: str
     gcrdp_params: dict
-    memo: object = None  # a FitMemo shared by the episode's rows, or None
 
     @property
     def linear_width(self):
@@ -133,48 +126,10 @@ def _dscmr(ctx):
                          **DSCMR_PARAMS)
 
 
-class ChosenByCV(TransformerMixin, BaseEstimator):
-    """The candidate embedder that class-disjoint ``GridSearchCV`` on the training pairs chooses.
-
-    Each candidate is scored, with a :class:`~skgcrdp.CrossModalRetriever`
-    behind it, on held-out *classes* of the training pairs; the best is
-    refitted on all of them. Nothing else takes part in the choice.
-
-    Parameters
-    ----------
-    candidates : dict of str to estimator
-        Shared-space embedders by name.
-    cv : splitter
-        Class-disjoint splits of the training pairs.
-    """
-
-    def __init__(self, candidates, cv):
-        self.candidates = candidates
-        self.cv = cv
-
-    def fit(self, X, y):
-        names = list(self.candidates)
-        search = GridSearchCV(
-            Pipeline([("embed", self.candidates[names[0]]), ("retrieve", CrossModalRetriever())]),
-            {"embed": list(self.candidates.values())}, cv=self.cv, error_score=np.nan,
-        ).fit(X, y)
-        self.chosen_ = names[search.best_index_]
-        self.cv_results_ = search.cv_results_
-        self.embedder_ = search.best_estimator_[0]
-        return self
-
-    def transform(self, X):
-        check_is_fitted(self)
-        return self.embedder_.transform(X)
-
-
 def _chosen_by_cv(ctx):
-    def shared(estimator):
-        return estimator if ctx.memo is None else Memoized(estimator, ctx.memo)
-
-    candidates = {name: shared(METHODS[name].build(ctx)) for name in SELECTION_CANDIDATES}
+    candidates = {name: METHODS[name].build(ctx) for name in SELECTION_CANDIDATES}
     # The PLS of the profiles' union: inner fits see half the classes.
-    candidates["PLS"] = shared(_cross_decomposition(PLSCanonical, inner_folds=True)(ctx))
+    candidates["PLS"] = _cross_decomposition(PLSCanonical, inner_folds=True)(ctx)
     splits = ClassDisjointSplit(SELECTION_SPLITS, test_size=0.5, random_state=ctx.seed)
     return ChosenByCV(candidates, splits)
 

@@ -17,13 +17,12 @@ from sklearn.exceptions import ConvergenceWarning
 from ..extraction import GMMFeatureExtractor
 from ..metrics import cross_modal_retrieval_score
 from ..model_selection import ClassDisjointSplit
-from ..union import SharedSpaceUnion
 from ..utils import check_preprocess, resolve_device
 from ._datasets import BenchmarkData, load_benchmark_data
 from ._memory import PeakMemory
-from ._methods import ChosenByCV, EpisodeContext, resolve_methods
+from ._methods import EpisodeContext, resolve_methods
 from ._progress import Progress
-from ._shared_fits import FitMemo, share_fits
+from ._shared_fits import FitMemo, fit_sharing
 
 __all__ = ["compare_data_sets", "episode_work", "plan_episodes", "run_benchmark", "shots_label",
            "summarize"]
@@ -225,13 +224,13 @@ def _ready_process(device, one_thread):
 def _run_episode(methods, context, k, episode, X, y, seen, unseen, preprocess, one_thread=False):
     """Fit and score every method in one episode; its rows."""
     _ready_process(context.device, one_thread)
-    context = replace(context, memo=FitMemo())
+    memo = FitMemo()
     rows = []
     for method in methods:
         row = {"K": shots_label(k), "episode": episode, "method": method.name,
                "kind": method.kind, "n_train_pairs": len(seen), "n_test_pairs": len(unseen)}
         row.update(_fit_and_score(method, context, X[seen], y[seen], X[unseen], y[unseen],
-                                  preprocess))
+                                  preprocess, memo))
         rows.append(row)
     return rows
 
@@ -244,20 +243,11 @@ def _warm_up(device):
                         random_state=0).fit(X, np.repeat([0, 1], 8))
 
 
-def _fit(model, context, X, y):
-    """Fit ``model``, taking the fits other rows of the episode made from the memo."""
-    memo = context.memo
-    if memo is None:
-        return model.fit(X, y)
-    if isinstance(model, (SharedSpaceUnion, ChosenByCV)):
-        return share_fits(model, memo).fit(X, y)
-    return memo.fit(model, X, y)
-
-
-def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess=None):
+def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess, memo):
+    """One row's scores; its fits shared through ``memo`` with the episode's other rows."""
     row = dict.fromkeys((*DIRECTIONS, "mean", "fit_seconds", "peak_memory_mib"), np.nan)
     row["error"] = None
-    saved_before = context.memo.saved_seconds if context.memo is not None else 0.0
+    saved_before = memo.saved_seconds
     try:
         with warnings.catch_warnings():
             # CCA/PLS on a handful of pairs often stop before convergence;
@@ -275,15 +265,15 @@ def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess
                         n_image_features=pre.n_image_features_out_,
                         n_text_features=pre.n_text_features_out_,
                     )
-                model = _fit(method.build(context), context, X_train, y_train)
+                model = fit_sharing(method.build(context), X_train, y_train, memo)
                 row["fit_seconds"] = time.perf_counter() - start
                 Z = model.transform(X_test)
     except Exception as exc:  # one failing method must not end a long run
         row["error"] = f"{type(exc).__name__}: {exc}"
         row["traceback"] = traceback.format_exc()
         return row
-    if context.memo is not None:
-        row["fit_seconds"] += context.memo.saved_seconds - saved_before
+    # The time the row's method needs on its own: the shared fits count too.
+    row["fit_seconds"] += memo.saved_seconds - saved_before
     if hasattr(model, "chosen_"):
         row["chosen"] = model.chosen_
     row["peak_memory_mib"] = memory.peak_mib

@@ -20,8 +20,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ..union import SharedSpaceUnion
+from ._selection import ChosenByCV
 
-__all__ = ["FitMemo", "Memoized", "share_fits"]
+__all__ = ["FitMemo", "Memoized", "fit_sharing"]
 
 
 def _is_passthrough(step):
@@ -45,13 +46,14 @@ class FitMemo:
         return self
 
     def _get(self, key, fit):
-        hit = self._fitted.get(key)
-        if hit is not None:
-            self.saved_seconds += hit[-1]
-            return hit[:-1]
+        """``fit()``'s result, made once per ``key``."""
+        if key in self._fitted:
+            result, seconds = self._fitted[key]
+            self.saved_seconds += seconds
+            return result
         start = time.perf_counter()
         result = fit()
-        self._fitted[key] = (*result, time.perf_counter() - start)
+        self._fitted[key] = (result, time.perf_counter() - start)
         return result
 
     def fit(self, estimator, X, y):
@@ -62,8 +64,7 @@ class FitMemo:
         without an aligner after it) share the steps they have in common.
         """
         if not isinstance(estimator, Pipeline):
-            return self._get(joblib.hash((estimator, X, y)),
-                             lambda: (clone(estimator).fit(X, y),))[0]
+            return self._get(joblib.hash((estimator, X, y)), lambda: clone(estimator).fit(X, y))
         fitted, Xt = [], X
         for i, (name, step) in enumerate(estimator.steps):
             if _is_passthrough(step):
@@ -102,15 +103,19 @@ class Memoized(TransformerMixin, BaseEstimator):
         return self.fitted_.transform_modality(X, modality)
 
 
-def share_fits(estimator, memo):
-    """``estimator`` with the members of a union fitted through ``memo``.
+def fit_sharing(estimator, X, y, memo):
+    """``estimator`` fitted on ``(X, y)``, every fit it makes that another row makes too shared.
 
-    A union fits its members on inner splits and then on all pairs; each of
-    those fits may be one that another row of the episode makes too.
+    A union fits its members, and "chosen by CV" its candidates, on inner
+    splits and then on all pairs: those are fitted through ``memo``, and so
+    is any other estimator as a whole.
     """
     if isinstance(estimator, SharedSpaceUnion):
-        estimator = clone(estimator)
-        estimator.set_params(**{
-            name: Memoized(member, memo) for name, member in estimator.transformer_list
-        })
-    return estimator
+        estimator = clone(estimator).set_params(**{
+            name: Memoized(member, memo) for name, member in estimator.transformer_list})
+    elif isinstance(estimator, ChosenByCV):
+        estimator = clone(estimator).set_params(candidates={
+            name: Memoized(candidate, memo) for name, candidate in estimator.candidates.items()})
+    else:
+        return memo.fit(estimator, X, y)
+    return estimator.fit(X, y)

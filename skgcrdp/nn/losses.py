@@ -300,7 +300,6 @@ class MultiPositiveContrastiveLoss(nn.Module):
             ]
         # The prototypes are the image components, then the text ones.
         n_components = len(self.mixtures["labels"])
-        # The prototypes are the image components, then the text ones.
         both = torch.cat([kept, kept + n_components]) if mask is None else slice(None)
         return multi_positive_contrastive_loss(
             z_image,
@@ -352,10 +351,10 @@ class RelativeDistanceLoss(nn.Module):
 def _pairwise_nll(a, b, same_label):
     """DSCMR's negative log-likelihood of the label agreement of every (a_i, b_j) pair.
 
-    With ``theta = cos(a_i, b_j) / 2``: the mean over all pairs of
-    ``log(1 + exp(theta)) - S_ij * theta``.
+    ``a`` and ``b`` of unit rows; with ``theta = cos(a_i, b_j) / 2``, the mean
+    over all pairs of ``log(1 + exp(theta)) - S_ij * theta``.
     """
-    theta = F.normalize(a, dim=1, eps=1e-6) @ F.normalize(b, dim=1, eps=1e-6).T / 2
+    theta = a @ b.T / 2
     return (F.softplus(theta) - same_label * theta).mean()
 
 
@@ -396,9 +395,9 @@ def dscmr_loss(z_image, z_text, labels_image, labels_text, targets, alpha=1e-3, 
     label_space = ((labels_image - targets).norm(dim=1).mean()
                    + (labels_text - targets).norm(dim=1).mean())
     same_label = (targets @ targets.T > 0).to(z_image.dtype)
-    common_space = (_pairwise_nll(z_image, z_text, same_label)
-                    + _pairwise_nll(z_image, z_image, same_label)
-                    + _pairwise_nll(z_text, z_text, same_label))
+    u, v = F.normalize(z_image, dim=1, eps=1e-6), F.normalize(z_text, dim=1, eps=1e-6)
+    common_space = (_pairwise_nll(u, v, same_label) + _pairwise_nll(u, u, same_label)
+                    + _pairwise_nll(v, v, same_label))
     invariance = (z_image - z_text).norm(dim=1).mean()
     return label_space + alpha * common_space + beta * invariance
 
