@@ -1,6 +1,8 @@
 """Pictures of what a search returns: a query and its top-k items, hits marked by class.
 
-Needs matplotlib (``pip install -e ".[plot]"``); nothing else in skgcrdp does.
+Needs matplotlib (``pip install -e ".[plot]"``), as the benchmark's plot does; there a
+missing matplotlib skips the plot with a hint, here it is an error, since the picture is the
+whole point of the call.
 """
 
 import textwrap
