@@ -70,6 +70,46 @@ def test_prototypes_count_as_positives_of_their_own_class(batch):
     assert ignored > plain
 
 
+def test_contrastive_loss_is_the_cross_entropy_of_its_target(batch):
+    # The loss, written out as the docstring defines it: a target over every
+    # anchor's candidates (the other anchors, then the prototypes), against the
+    # log-softmax of the candidates' similarities.
+    z_image, z_text, labels = batch
+    g = torch.Generator().manual_seed(1)
+    protos = F.normalize(torch.randn(7, 5, generator=g), dim=1)
+    proto_labels = torch.tensor([0, 0, 1, 2, 2, 3, 4])
+    resp = torch.rand(12, 7, generator=g) * (labels[:, None] == proto_labels[None, :])
+    instance_weight, prototype_weight, temperature = 0.3, 0.4, 0.5
+    anchors, anchor_labels = torch.cat([z_image, z_text]), torch.cat([labels, labels])
+    logits = anchors @ torch.cat([anchors, protos]).T / temperature
+    logits[:, :24].fill_diagonal_(float("-inf"))
+    log_prob = torch.log_softmax(logits, dim=1).nan_to_num(neginf=0.0)
+    same = (anchor_labels[:, None] == anchor_labels[None, :]).float().fill_diagonal_(0)
+    proto = torch.cat([resp, resp])
+    target = torch.cat([(1 - prototype_weight) * same / same.sum(1, keepdim=True),
+                        prototype_weight * proto / proto.sum(1, keepdim=True)], dim=1)
+    target = (1 - instance_weight) * target
+    target[torch.arange(24), torch.arange(24).roll(12)] += instance_weight
+    expected = -(target * log_prob).sum(1).mean()
+    loss = multi_positive_contrastive_loss(
+        z_image, z_text, labels, prototypes=protos, prototype_labels=proto_labels,
+        prototype_responsibilities=resp, temperature=temperature,
+        instance_weight=instance_weight, prototype_weight=prototype_weight)
+    torch.testing.assert_close(loss, expected)
+    # Its gradient is that of the written-out loss.
+    z = z_image.clone().requires_grad_(True)
+    multi_positive_contrastive_loss(
+        z, z_text, labels, prototypes=protos, prototype_labels=proto_labels,
+        prototype_responsibilities=resp, temperature=temperature,
+        instance_weight=instance_weight, prototype_weight=prototype_weight).backward()
+    reference = z_image.clone().requires_grad_(True)
+    logits = torch.cat([reference, z_text]) @ torch.cat([reference, z_text, protos]).T / temperature
+    logits = logits.masked_fill(torch.eye(24, 31, dtype=torch.bool), float("-inf"))
+    written_out = -(target * torch.log_softmax(logits, dim=1).nan_to_num(neginf=0.0)).sum(1).mean()
+    written_out.backward()
+    torch.testing.assert_close(z.grad, reference.grad)
+
+
 def test_responsibilities_match_sklearn_within_class(rng):
     Z = rng.randn(200, 3)
     gm = GaussianMixture(3, covariance_type="diag", random_state=0).fit(Z)
