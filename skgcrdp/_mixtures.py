@@ -4,18 +4,20 @@ The extractor models each class of each modality by a small mixture (a few
 components per class). Fitting them as one scikit-learn ``GaussianMixture``
 per class costs a Python loop over the classes at every refit, on the CPU,
 after moving the embeddings there; with a thousand classes that loop was most
-of the extractor's fit. Here the components of all classes sit in one padded
-``(classes, components, features)`` layout and every EM step is a few tensor
-operations over all samples, each sample scored against its own class's
-components only.
+of the extractor's fit. Here the samples of the classes are laid out as one
+``(classes, samples, features)`` array per group of classes of similar size
+(padded to the largest class of the group, so padding at most doubles a
+group), and every EM step is a few batched matrix products per group: each
+sample is scored against its own class's components only.
 
 The EM follows scikit-learn's ``GaussianMixture`` (diagonal or spherical
 covariances, ``reg_covar`` added to every variance, ``tol`` on the change of
-the mean log-likelihood, warm starts), with one difference in the start: the
-components begin at a k-means of each class seeded by k-means++, run for all
-classes at once, where scikit-learn runs ``KMeans`` class by class. The
-mixtures it converges to are the same up to component order (a test
-compares them with scikit-learn's on data where both converge).
+the mean log-likelihood, warm starts, the log-densities in the same expanded
+form), with one difference in the start: the components begin at a k-means of
+each class seeded by k-means++, run for all classes at once, where
+scikit-learn runs ``KMeans`` class by class. The mixtures it converges to are
+the same up to component order (a test compares them with scikit-learn's on
+data where both converge).
 """
 
 import math
@@ -27,21 +29,66 @@ __all__ = ["ClassMixtures", "n_components_for"]
 # A component needs a few samples behind it; a class with fewer than this many
 # samples per requested component gets fewer components.
 MIN_SAMPLES_PER_COMPONENT = 4
-# Rows per block of the E-step: bounds the (rows, components, features)
-# temporaries whatever the number of samples.
-BLOCK_ROWS = 65536
 # Lloyd iterations of the k-means start.
 KMEANS_ITERATIONS = 10
-
-
-def _blocks(n_rows):
-    return [slice(start, start + BLOCK_ROWS) for start in range(0, n_rows, BLOCK_ROWS)]
+# Classes share a padded layout when their sizes lie within this factor.
+GROUP_SIZE_RATIO = 2
 
 
 def n_components_for(n_samples, n_components_per_class):
     """Components that a class with ``n_samples`` samples can support (at least 1)."""
     return torch.clamp(torch.as_tensor(n_samples) // MIN_SAMPLES_PER_COMPONENT, 1,
                        n_components_per_class)
+
+
+class _ClassGroup:
+    """Classes of similar size, their samples padded to ``(classes, width)`` row indices.
+
+    Parameters
+    ----------
+    classes : Tensor of shape (n_classes,)
+        The classes of the group.
+    rows : Tensor of shape (n_classes, width)
+        Row of each of a class's samples, 0 in the padding.
+    present : Tensor of shape (n_classes, width), bool
+        Which entries of ``rows`` are samples.
+    """
+
+    def __init__(self, classes, rows, present):
+        self.classes = classes
+        self.rows = rows
+        self.present = present
+
+    def subset(self, keep):
+        """The group of the classes at positions ``keep`` only."""
+        return _ClassGroup(self.classes[keep], self.rows[keep], self.present[keep])
+
+    def gather(self, values):
+        """Per-row ``values`` in the group's layout, 0 where there is no sample."""
+        out = values[self.rows]
+        mask = self.present.reshape(self.present.shape + (1,) * (out.dim() - 2))
+        return out.masked_fill(~mask, 0)
+
+    def first_by(self, keys, z):
+        """Per class, the sample (row of ``z``, in the layout) of smallest key."""
+        pick = keys.masked_fill(~self.present, math.inf).argmin(1)
+        return z[torch.arange(len(z), device=z.device), pick]
+
+
+def _class_groups(labels, counts):
+    """The classes in groups of sizes within ``GROUP_SIZE_RATIO``, each with its padded rows."""
+    order = torch.argsort(labels, stable=True)
+    starts = torch.cumsum(counts, 0) - counts
+    size_class = torch.floor(torch.log(counts.double()) / math.log(GROUP_SIZE_RATIO)).long()
+    groups = []
+    for key in torch.unique(size_class).tolist():
+        classes = torch.nonzero(size_class == key).squeeze(1)
+        sizes = counts[classes]
+        slots = torch.arange(int(sizes.max()), device=labels.device)
+        present = slots < sizes[:, None]
+        index = torch.where(present, starts[classes][:, None] + slots, 0)
+        groups.append(_ClassGroup(classes, order[index], present))
+    return groups
 
 
 class ClassMixtures:
@@ -94,98 +141,67 @@ class ClassMixtures:
         self.seed = seed
         k = int(self.n_components.max())
         self.valid_ = torch.arange(k, device=labels.device) < self.n_components[:, None]
+        self.groups = _class_groups(self.labels, self.counts)
         self.means_ = None
 
     # -- the start: a k-means of every class, seeded by k-means++ ---------------
 
-    def _first_of_each_class(self, keys):
-        """Per class, the sample of smallest ``key``."""
-        order = torch.argsort(keys)
-        order = order[torch.argsort(self.labels[order], stable=True)]
-        starts = torch.cumsum(self.counts, 0) - self.counts
-        return order[starts]
-
-    def _kmeans(self, Z, generator):
-        n_classes, k = self.valid_.shape
-        dtype = Z.dtype
+    def _kmeans(self, layouts, generator):
+        """One-hot assignments to each class's k-means clusters, per group."""
+        k = self.valid_.shape[1]
+        n_samples = len(self.labels)
+        dtype, device = layouts[0][0].dtype, layouts[0][0].device
         # k-means++: the first center uniformly, each next one with probability
         # proportional to the squared distance to the nearest chosen center; an
-        # exponential race draws one sample per class in one go.
-        race = -torch.log(torch.rand(len(Z), generator=generator, device=Z.device, dtype=dtype))
-        centers = Z[self._first_of_each_class(race)]
-        centers = centers[:, None, :].repeat(1, k, 1)
-        nearest = ((Z - centers[self.labels, 0]) ** 2).sum(1)
-        for j in range(1, k):
-            race = -torch.log(torch.rand(len(Z), generator=generator, device=Z.device, dtype=dtype))
-            # Identical points (distance 0) lose every race but the last.
-            pick = self._first_of_each_class(race / (nearest + 1e-12))
-            centers[:, j] = Z[pick]
-            nearest = torch.minimum(nearest, ((Z - centers[self.labels, j]) ** 2).sum(1))
-        # Lloyd iterations, every class at once; a cluster left empty keeps its center.
-        for _ in range(KMEANS_ITERATIONS):
-            assign = self._nearest(Z, centers)
-            flat = self.labels * k + assign
-            sums = torch.zeros(n_classes * k, Z.shape[1], device=Z.device, dtype=dtype)
-            sums.index_add_(0, flat, Z)
-            sizes = torch.bincount(flat, minlength=n_classes * k).to(dtype)
-            moved = sums / sizes.clamp(min=1)[:, None]
-            centers = torch.where(sizes[:, None] > 0, moved, centers.reshape(n_classes * k, -1))
-            centers = centers.reshape(n_classes, k, -1)
-        return torch.nn.functional.one_hot(self._nearest(Z, centers), k).to(dtype)
+        # exponential race per sample draws one sample per class in one go.
+        races = [-torch.log(torch.rand(n_samples, generator=generator, device=device, dtype=dtype))
+                 for _ in range(k)]
+        assignments = []
+        for group, (z, _) in zip(self.groups, layouts):
+            valid = self.valid_[group.classes]
+            centers = [group.first_by(group.gather(races[0]), z)]
+            nearest = ((z - centers[0][:, None, :]) ** 2).sum(2)
+            for j in range(1, k):
+                # Identical points (distance 0) lose every race but the last.
+                centers.append(group.first_by(group.gather(races[j]) / (nearest + 1e-12), z))
+                nearest = torch.minimum(nearest, ((z - centers[j][:, None, :]) ** 2).sum(2))
+            centers = torch.stack(centers, dim=1)
+            # Lloyd iterations, every class of the group at once; a cluster
+            # left empty keeps its center.
+            for _ in range(KMEANS_ITERATIONS):
+                one_hot = self._nearest(z, centers, valid, group.present)
+                sizes = one_hot.sum(1)
+                moved = one_hot.transpose(1, 2) @ z / sizes.clamp(min=1)[:, :, None]
+                centers = torch.where(sizes[:, :, None] > 0, moved, centers)
+            assignments.append(self._nearest(z, centers, valid, group.present))
+        return assignments
 
-    def _nearest(self, Z, centers):
-        """Index of the nearest of its class's centers, for every row."""
-        nearest = torch.empty(len(Z), dtype=torch.long, device=Z.device)
-        for rows in _blocks(len(Z)):
-            labels = self.labels[rows]
-            distance = ((Z[rows][:, None, :] - centers[labels]) ** 2).sum(2)
-            nearest[rows] = distance.masked_fill(~self.valid_[labels], math.inf).argmin(1)
-        return nearest
+    @staticmethod
+    def _nearest(z, centers, valid, present):
+        """One-hot of the nearest of its class's centers, for every sample (0 for padding)."""
+        distance = (centers**2).sum(2)[:, None, :] - 2 * z @ centers.transpose(1, 2)
+        nearest = distance.masked_fill(~valid[:, None, :], math.inf).argmin(2)
+        one_hot = torch.nn.functional.one_hot(nearest, valid.shape[1]).to(z.dtype)
+        return one_hot.masked_fill(~present[:, :, None], 0)
 
     # -- EM ---------------------------------------------------------------------
 
-    def _log_prob(self, Z, labels, log_det, log_weights):
-        """``log pi_k + log N(z | mu_k, Sigma_k)`` of each row against its class's components.
+    def _log_prob(self, group, z, z_squared):
+        """``log pi_k + log N(z | mu_k, Sigma_k)`` of each sample against its class's components.
 
-        ``log_det`` and ``log_weights`` are per component, computed once for
-        all rows, not once per row.
+        The squared Mahalanobis distance is expanded as scikit-learn expands
+        it, into batched products of the samples with the components.
         """
-        squared = ((Z[:, None, :] - self.means_[labels]) ** 2 / self.variances_[labels]).sum(2)
-        log_prob = -0.5 * (squared + log_det[labels] + Z.shape[1] * math.log(2 * math.pi))
-        log_prob = log_prob + log_weights[labels]
-        return log_prob.masked_fill(~self.valid_[labels], -math.inf)
-
-    def _statistics(self, Z, all_labels, resp=None):
-        """Per component: responsibility sums, weighted sums of z and z**2; per class: log-likelihood.
-
-        ``Z`` holds all rows of some classes (``all_labels`` theirs); the
-        log-likelihood of a class is the mean over its rows.
-        """
-        n_classes, k = self.valid_.shape
-        dtype = Z.dtype
-        weight = torch.zeros(n_classes * k, device=Z.device, dtype=dtype)
-        first = torch.zeros(n_classes * k, Z.shape[1], device=Z.device, dtype=dtype)
-        second = torch.zeros_like(first)
-        log_likelihood = torch.zeros(n_classes, device=Z.device, dtype=dtype)
-        if resp is None:
-            log_det, log_weights = torch.log(self.variances_).sum(2), torch.log(self.weights_)
-        for rows in _blocks(len(Z)):
-            z, labels = Z[rows], all_labels[rows]
-            if resp is None:
-                log_prob = self._log_prob(z, labels, log_det, log_weights)
-                norm = torch.logsumexp(log_prob, dim=1)
-                log_likelihood.index_add_(0, labels, norm)
-                r = torch.exp(log_prob - norm[:, None])
-            else:
-                r = resp[rows]
-            flat = (labels[:, None] * k + torch.arange(k, device=Z.device)).reshape(-1)
-            r_flat = r.reshape(-1)
-            weight.index_add_(0, flat, r_flat)
-            first.index_add_(0, flat, (r[:, :, None] * z[:, None, :]).reshape(-1, Z.shape[1]))
-            second.index_add_(0, flat, (r[:, :, None] * (z * z)[:, None, :]).reshape(-1, Z.shape[1]))
-        shape = (n_classes, k)
-        return (weight.reshape(shape), first.reshape(*shape, -1), second.reshape(*shape, -1),
-                log_likelihood / self.counts.to(dtype))
+        means = self.means_[group.classes]
+        variances = self.variances_[group.classes]
+        precisions = 1.0 / variances
+        constant = ((means**2 * precisions).sum(2) + torch.log(variances).sum(2)
+                    + means.shape[2] * math.log(2 * math.pi))
+        squared = (z_squared @ precisions.transpose(1, 2)
+                   - 2 * z @ (means * precisions).transpose(1, 2))
+        log_prob = -0.5 * (squared + constant[:, None, :])
+        log_prob = log_prob + torch.log(self.weights_[group.classes])[:, None, :]
+        return log_prob.masked_fill(~self.valid_[group.classes][:, None, :], -math.inf)
 
     def _m_step(self, weight, first, second, update=None):
         """New parameters from the statistics, for the classes in ``update`` (all for None)."""
@@ -208,6 +224,42 @@ class ClassMixtures:
             weights = torch.where(update[:, None], weights, self.weights_)
         self.means_, self.variances_, self.weights_ = means, variances, weights
 
+    def _step(self, layouts, active, resp=None):
+        """One EM step (or, with ``resp`` given per group, only its M-step) for the ``active`` classes.
+
+        Returns the mean log-likelihood of each class under the parameters
+        the step started from (-inf for classes not computed).
+        """
+        n_classes, k = self.valid_.shape
+        d = layouts[0][0].shape[2]
+        dtype, device = layouts[0][0].dtype, layouts[0][0].device
+        weight = torch.zeros(n_classes, k, device=device, dtype=dtype)
+        first = torch.zeros(n_classes, k, d, device=device, dtype=dtype)
+        second = torch.zeros_like(first)
+        log_likelihood = torch.full((n_classes,), -math.inf, device=device, dtype=dtype)
+        for index, (group, (z, z_squared)) in enumerate(zip(self.groups, layouts)):
+            if active is not None and not bool(active[group.classes].all()):
+                # Most classes converge in a few steps: the next steps see
+                # only the samples of those still moving.
+                keep = active[group.classes].nonzero().squeeze(1)
+                if not len(keep):
+                    continue
+                group, z, z_squared = group.subset(keep), z[keep], z_squared[keep]
+            if resp is None:
+                log_prob = self._log_prob(group, z, z_squared)
+                norm = torch.logsumexp(log_prob, dim=2)
+                r = torch.exp(log_prob - norm[:, :, None]).masked_fill(~group.present[:, :, None], 0)
+                norm = norm.masked_fill(~group.present, 0.0)
+                log_likelihood[group.classes] = norm.sum(1) / self.counts[group.classes].to(dtype)
+            else:
+                r = resp[index]
+            # Per component: responsibility sums, weighted sums of z and z**2.
+            weight[group.classes] = r.sum(1)
+            first[group.classes] = r.transpose(1, 2) @ z
+            second[group.classes] = r.transpose(1, 2) @ z_squared
+        self._m_step(weight, first, second, update=active)
+        return log_likelihood
+
     def fit(self, Z):
         """Run EM on ``Z`` (one row per sample of ``labels``), from the last fit if there is one.
 
@@ -219,25 +271,21 @@ class ClassMixtures:
         -------
         self : ClassMixtures
         """
+        layouts = []
+        for group in self.groups:
+            z = group.gather(Z)
+            layouts.append((z, z * z))
         if self.means_ is None:
             generator = torch.Generator(device=Z.device).manual_seed(self.seed)
-            resp = self._kmeans(Z, generator)
-            self._m_step(*self._statistics(Z, self.labels, resp=resp)[:3])
+            self._step(layouts, None, resp=self._kmeans(layouts, generator))
         # As scikit-learn fits each class's mixture on its own, a class stops
-        # when it has converged; the next iterations see only the rows of the
-        # classes still moving.
+        # when it has converged.
         active = torch.ones(self.n_classes, dtype=torch.bool, device=Z.device)
         previous = torch.full((self.n_classes,), -math.inf, device=Z.device, dtype=Z.dtype)
         self.lower_bound_ = previous.clone()
         self.n_iter_ = 0
         for _ in range(self.max_iter):
-            if bool(active.all()):
-                rows_Z, rows_labels = Z, self.labels
-            else:
-                rows = active[self.labels].nonzero().squeeze(1)
-                rows_Z, rows_labels = Z[rows], self.labels[rows]
-            weight, first, second, lower_bound = self._statistics(rows_Z, rows_labels)
-            self._m_step(weight, first, second, update=active)
+            lower_bound = self._step(layouts, active)
             self.lower_bound_ = torch.where(active, lower_bound, self.lower_bound_)
             self.n_iter_ += 1
             active = active & ((lower_bound - previous).abs() >= self.tol)

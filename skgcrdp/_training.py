@@ -186,9 +186,22 @@ def build_net(module, criterion, *, seed, device, callbacks, verbose, batch_size
     return net
 
 
+# Rows per block when embedding on the CPU: a block's activations (a few MB)
+# then reuse memory the allocator already holds, where larger blocks get fresh
+# pages from the system each time, and their page faults made embedding 20,000
+# rows 1.6x slower. A GPU takes large blocks.
+CPU_EMBED_ROWS = 2048
+DEVICE_EMBED_ROWS = 65536
+
+
 @torch.no_grad()
-def embed_tensor(module, X, modality, batch_size=65536):
-    """Embed a tensor of one modality with ``module.embed`` in eval mode, where ``X`` lies."""
+def embed_tensor(module, X, modality, batch_size=None):
+    """Embed a tensor of one modality with ``module.embed`` in eval mode, where ``X`` lies.
+
+    ``batch_size`` rows at a time; None: a size that suits ``X``'s device.
+    """
+    if batch_size is None:
+        batch_size = CPU_EMBED_ROWS if X.device.type == "cpu" else DEVICE_EMBED_ROWS
     was_training = module.training
     module.eval()
     try:

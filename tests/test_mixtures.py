@@ -84,10 +84,31 @@ def test_refits_start_from_the_last_fit(monkeypatch):
                                atol=1e-6, rtol=0)
 
 
-def test_blocks_of_rows_give_the_same_fit(monkeypatch):
-    Z, y = _two_peaks_per_class(n_classes=3)
-    whole = ClassMixtures(torch.as_tensor(y), 2, max_iter=5).fit(torch.as_tensor(Z))
-    monkeypatch.setattr(_mixtures, "BLOCK_ROWS", 7)
-    blocked = ClassMixtures(torch.as_tensor(y), 2, max_iter=5).fit(torch.as_tensor(Z))
-    torch.testing.assert_close(blocked.means_, whole.means_)
-    torch.testing.assert_close(blocked.variances_, whole.variances_)
+def test_padding_of_class_groups_changes_nothing(monkeypatch):
+    # Classes of 3 to 80 samples: in groups of similar size by default, all in
+    # one group (padded to 80 samples) here; the fits must be the same.
+    rng = np.random.default_rng(0)
+    sizes = [3, 5, 9, 17, 40, 80]
+    y = np.repeat(np.arange(len(sizes)), sizes)
+    Z = rng.normal(size=(len(y), 4)) + 3 * rng.normal(size=(len(sizes), 4))[y]
+    grouped = ClassMixtures(torch.as_tensor(y), 2, max_iter=5).fit(torch.as_tensor(Z))
+    assert len(grouped.groups) == len(sizes)
+    monkeypatch.setattr(_mixtures, "GROUP_SIZE_RATIO", 1000)
+    together = ClassMixtures(torch.as_tensor(y), 2, max_iter=5).fit(torch.as_tensor(Z))
+    assert len(together.groups) == 1
+    for name in ("means_", "variances_", "weights_", "lower_bound_"):
+        torch.testing.assert_close(getattr(grouped, name), getattr(together, name))
+
+
+def test_padded_samples_cannot_overflow_a_concentrated_class():
+    # Classes of 9 and 12 samples share a layout padded to 12 rows (of zeros);
+    # concentrated at 0, their densities there exceed float32's range of exp.
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], [9, 12])
+    Z = (rng.normal(size=(21, 32)) * 0.01).astype(np.float32)
+    mixtures = ClassMixtures(torch.as_tensor(y), 1, "diag", reg_covar=1e-6).fit(torch.as_tensor(Z))
+    assert len(mixtures.groups) == 1
+    for c in (0, 1):
+        theirs = GaussianMixture(1, covariance_type="diag", reg_covar=1e-6).fit(Z[y == c])
+        assert mixtures.lower_bound_[c].item() == pytest.approx(theirs.score(Z[y == c]), rel=1e-4)
+        np.testing.assert_allclose(mixtures.means_[c, 0].numpy(), theirs.means_[0], atol=1e-6)
