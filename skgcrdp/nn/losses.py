@@ -285,12 +285,11 @@ class MultiPositiveContrastiveLoss(nn.Module):
         self.mixtures = {"image": image, "text": text, "labels": component_labels}
         self.prototypes = F.normalize(torch.cat([image[0], text[0]]), dim=1)
         self.prototype_labels = torch.cat([component_labels, component_labels])
-        self.densities = {}
-        for modality in ("image", "text"):
-            means, variances, weights = self.mixtures[modality]
-            log_norm = torch.log(weights) - 0.5 * (
-                torch.log(variances).sum(dim=1) + means.shape[1] * math.log(2 * math.pi))
-            self.densities[modality] = (means, 1.0 / variances, log_norm)
+        # Both modalities' components in one table, image then text, as the prototypes.
+        means, variances, weights = (torch.cat([a, b]) for a, b in zip(image, text))
+        log_norm = torch.log(weights) - 0.5 * (
+            torch.log(variances).sum(dim=1) + means.shape[1] * math.log(2 * math.pi))
+        self.densities = (means, 1.0 / variances, log_norm)
         # Row c: the components of class c, padded with -1.
         n_labels = int(component_labels.max()) + 1 if len(component_labels) else 0
         counts = torch.bincount(component_labels, minlength=n_labels)
@@ -309,13 +308,18 @@ class MultiPositiveContrastiveLoss(nn.Module):
         valid = (components >= 0) & (labels < n_labels)[:, None]
         return components.clamp(min=0), valid
 
-    def _responsibilities(self, z, modality, components, valid):
-        """E-step responsibilities of each pair's own class's components, ``(n, width)``."""
-        means, precision, log_norm = self.densities[modality]
-        squared = ((z[:, None, :] - means[components]) ** 2 * precision[components]).sum(dim=2)
+    def _responsibilities(self, z_image, z_text, components, valid):
+        """E-step responsibilities of each pair's own class's components, ``(2, n, width)``.
+
+        The image components' first, then the text ones'.
+        """
+        means, precision, log_norm = self.densities
+        z = torch.stack([z_image, z_text])[:, :, None, :]
+        components = torch.stack([components, components + len(self.mixtures["labels"])])
+        squared = ((z - means[components]) ** 2 * precision[components]).sum(dim=3)
         log_prob = (log_norm[components] - 0.5 * squared).masked_fill(~valid, float("-inf"))
         # A class without components gets none (its row is all -inf: NaN).
-        return torch.nan_to_num(torch.softmax(log_prob, dim=1), nan=0.0)
+        return torch.nan_to_num(torch.softmax(log_prob, dim=2), nan=0.0)
 
     def _in_batch(self, components, valid):
         """The components of the classes in the batch, and where each pair's lie among them.
@@ -345,11 +349,10 @@ class MultiPositiveContrastiveLoss(nn.Module):
         kept, columns, mask = self._in_batch(components, valid)
         columns = columns.clamp(max=max(len(kept) - 1, 0))
         with torch.no_grad():
+            own = self._responsibilities(z_image, z_text, components, valid)
             # Image components first, then text ones, as in the prototypes.
-            resp = z_image.new_zeros(len(labels), 2 * len(kept))
-            for offset, z, modality in ((0, z_image, "image"), (len(kept), z_text, "text")):
-                own = self._responsibilities(z.detach(), modality, components, valid)
-                resp.scatter_add_(1, columns + offset, own)
+            resp = z_image.new_zeros(len(labels), 2 * len(kept)).scatter_add_(
+                1, torch.cat([columns, columns + len(kept)], dim=1), torch.cat(list(own), dim=1))
         # The prototypes are the image components, then the text ones.
         both = torch.cat([kept, kept + len(self.mixtures["labels"])])
         return multi_positive_contrastive_loss(
