@@ -4,6 +4,7 @@ import contextlib
 import math
 import numbers
 import threading
+import warnings
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ from .utils import resolve_device, worker_threads
 
 __all__ = [
     "DeviceBatches",
+    "as_device_tensor",
     "StopOnNonFiniteLoss",
     "TwoTowerNet",
     "build_net",
@@ -98,6 +100,18 @@ class StopOnNonFiniteLoss(Callback):
             )
 
 
+def as_device_tensor(array, device):
+    """``array`` as a tensor on ``device``, sharing its memory on the CPU.
+
+    A read-only array (a memory map, as joblib hands large inputs to parallel
+    fits) is shared too: torch warns that writing to such a tensor would be
+    undefined, and nothing here writes to it.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.as_tensor(array, device=device)
+
+
 class DeviceBatches:
     """The training batches of a fit, sliced from tensors that moved to the device once.
 
@@ -111,8 +125,8 @@ class DeviceBatches:
     """
 
     def __init__(self, X, y, batch_size, generator, device):
-        self.X = {k: torch.as_tensor(v, device=device) for k, v in X.items()}
-        self.y = torch.as_tensor(y, device=device)
+        self.X = {k: as_device_tensor(v, device) for k, v in X.items()}
+        self.y = as_device_tensor(y, device)
         self.batch_size = batch_size
         self.generator = generator
         self.device = device
@@ -220,8 +234,8 @@ def embed_numpy(module, X, modality, device, batch_size=8192):
     Only a block at a time moves to the device (:func:`embed_tensor` on each).
     """
     out = [
-        embed_tensor(module, torch.as_tensor(np.asarray(X[start : start + batch_size],
-                                                        dtype=np.float32), device=device),
+        embed_tensor(module, as_device_tensor(np.asarray(X[start : start + batch_size],
+                                                         dtype=np.float32), device),
                      modality).cpu().numpy()
         for start in range(0, X.shape[0], batch_size)
     ]

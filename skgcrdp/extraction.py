@@ -11,7 +11,7 @@ from skorch.callbacks import Callback
 
 from ._mixtures import ClassMixtures
 from ._shared_space import SharedSpaceTransformer, StandardizedInputsMixin
-from ._training import embed_tensor
+from ._training import as_device_tensor, embed_tensor
 from .nn import MultiPositiveContrastiveLoss
 from .utils._compat import Interval, StrOptions
 
@@ -69,7 +69,7 @@ class _RefitMixtures(Callback):
         """The mixtures' pairs on ``device``, and empty mixtures of their classes."""
         rows = _mixture_rows(self.y, self.classes, self.counts, self.mixture_params["seed"])
         labels = torch.as_tensor(np.searchsorted(self.classes, self.y[rows]), device=device)
-        self.data_ = {m: torch.as_tensor(X[rows], device=device)
+        self.data_ = {m: as_device_tensor(X[rows], device)
                       for m, X in (("image", self.X_image), ("text", self.X_text))}
         self.mixtures_ = {m: ClassMixtures(labels, **self.mixture_params) for m in self.data_}
         # Both modalities' mixtures have the same components: their classes, encoded as y is.

@@ -1,6 +1,8 @@
 """Training underneath the trained stages: devices, progress output, guards, interruption, checkpoints."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -136,3 +138,24 @@ def test_without_checkpoint_dir_nothing_is_written(synthetic, tmp_path, monkeypa
     X, y, n_image = synthetic
     GMMFeatureExtractor(n_image, random_state=0, **FAST).fit(X, y)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_read_only_input_trains_and_embeds_without_a_warning():
+    # joblib hands large inputs to parallel fits as read-only memory maps; the
+    # fit shares their memory and writes nothing, so there is nothing to warn
+    # about. torch warns once per process, hence a fresh interpreter.
+    code = (
+        "import warnings; warnings.simplefilter('error')\n"
+        "import numpy as np\n"
+        "from skgcrdp import GMMFeatureExtractor\n"
+        "from skgcrdp.datasets import make_multimodal_classification\n"
+        "X, y = make_multimodal_classification(n_classes=3, random_state=0)\n"
+        "X = X.astype(np.float32); X.flags.writeable = False\n"
+        "model = GMMFeatureExtractor(20, embedding_dim=8, standardize=False, max_epochs=2,\n"
+        "                            device='cpu', random_state=0).fit(X, y)\n"
+        "print(model.transform(X).shape)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(150, 16)"
