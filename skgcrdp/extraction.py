@@ -36,8 +36,12 @@ def _mixture_rows(y, classes, counts, seed):
     every row, so that the tensors can share the data's memory."""
     if counts.sum() == len(y) and counts.max() <= MAX_PAIRS_PER_MIXTURE:
         return slice(None)
+    # Each class's rows in order, from one sort rather than a pass over y per class.
+    by_class = np.argsort(y, kind="stable")
+    starts = np.searchsorted(y[by_class], classes)
     rng = np.random.default_rng(seed)
-    rows = [rng.permutation(np.flatnonzero(y == c))[:MAX_PAIRS_PER_MIXTURE] for c in classes]
+    rows = [rng.permutation(by_class[start : start + count])[:MAX_PAIRS_PER_MIXTURE]
+            for start, count in zip(starts, counts)]
     return np.sort(np.concatenate(rows))
 
 

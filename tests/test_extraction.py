@@ -112,3 +112,22 @@ def test_a_one_pair_class_gets_its_pair_as_its_prototype(synthetic):
     d = model.embedding_dim_
     np.testing.assert_allclose(model.image_prototypes_[one][0], Z[0, :d], atol=1e-5)
     np.testing.assert_allclose(model.text_prototypes_[one][0], Z[0, d:], atol=1e-5)
+
+
+def test_mixtures_see_at_most_their_cap_of_each_class_drawn_from_its_own_rows():
+    from skgcrdp import extraction
+
+    rng = np.random.default_rng(1)
+    y = rng.choice([0, 3, 6, 9], size=2000, p=[0.6, 0.3, 0.05, 0.05])  # unsorted labels
+    classes, counts = extraction._classes_with_mixtures(y, 50)
+    rows = extraction._mixture_rows(y, classes, counts, seed=0)
+    drawn = dict(zip(*np.unique(y[rows], return_counts=True)))
+    assert drawn == {c: min(n, extraction.MAX_PAIRS_PER_MIXTURE) for c, n in zip(classes, counts)}
+    assert len(np.unique(rows)) == len(rows)
+    # Seeded: the same draw again, another with another seed.
+    np.testing.assert_array_equal(rows, extraction._mixture_rows(y, classes, counts, seed=0))
+    assert not np.array_equal(rows, extraction._mixture_rows(y, classes, counts, seed=1))
+    # Every pair of every class, when none is over the cap: all rows, shared.
+    small = np.repeat([0, 1], 20)
+    every = extraction._mixture_rows(small, *extraction._classes_with_mixtures(small, 8), seed=0)
+    assert every == slice(None)

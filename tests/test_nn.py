@@ -234,8 +234,7 @@ def test_prototypes_of_classes_absent_from_the_batch_take_no_part(batch):
                                                     criterion.mixtures["labels"], labels)
                       for z, m in ((z_image, "image"), (z_text, "text"))], dim=1)
     masked = multi_positive_contrastive_loss(
-        z_image, z_text, labels, prototypes=criterion.prototypes,
-        prototype_labels=criterion.prototype_labels, prototype_responsibilities=resp,
+        z_image, z_text, labels, prototypes=criterion.prototypes, prototype_responsibilities=resp,
         temperature=0.5, instance_weight=0.3, prototype_mask=torch.cat([present, present]))
     torch.testing.assert_close(loss, masked)
     assert n == 12

@@ -104,7 +104,8 @@ def multi_positive_contrastive_loss(
     prototypes : Tensor of shape (K, d), default=None
         Class prototypes (e.g. GMM component means of both modalities).
     prototype_labels : Tensor of shape (K,), default=None
-        Class of each prototype.
+        Class of each prototype; needed only without
+        ``prototype_responsibilities``.
     prototype_responsibilities : Tensor of shape (n, K), default=None
         How much each prototype stands for each pair (E-step
         responsibilities, zero outside the pair's class); None weighs the
@@ -278,13 +279,12 @@ class MultiPositiveContrastiveLoss(nn.Module):
         """Store mixtures as ``(means, variances, weights)`` tensors per modality.
 
         What every batch needs of them is put together here, once per refit:
-        the prototypes (unit-length means of both modalities) and their
-        labels, each component's precision and log-normaliser, and a table of
-        each class's components.
+        the prototypes (unit-length means of both modalities), each
+        component's precision and log-normaliser, and a table of each class's
+        components.
         """
         self.mixtures = {"image": image, "text": text, "labels": component_labels}
         self.prototypes = F.normalize(torch.cat([image[0], text[0]]), dim=1)
-        self.prototype_labels = torch.cat([component_labels, component_labels])
         # Both modalities' components in one table, image then text, as the prototypes.
         means, variances, weights = (torch.cat([a, b]) for a, b in zip(image, text))
         log_norm = torch.log(weights) - 0.5 * (
@@ -336,7 +336,9 @@ class MultiPositiveContrastiveLoss(nn.Module):
             hits.index_add_(0, components.flatten(), valid.flatten().to(hits.dtype))
             return torch.arange(n_components, device=components.device), components, hits > 0
         kept = torch.unique(components[valid])
-        return kept, torch.searchsorted(kept, components), None
+        # Padding entries may land past the end; their responsibility is 0.
+        columns = torch.searchsorted(kept, components).clamp(max=max(len(kept) - 1, 0))
+        return kept, columns, None
 
     def forward(self, y_pred, y_true):
         """The loss of a batch: ``y_pred`` the pair ``(z_image, z_text)``, ``y_true`` the classes."""
@@ -347,7 +349,6 @@ class MultiPositiveContrastiveLoss(nn.Module):
             return multi_positive_contrastive_loss(z_image, z_text, labels, **options)
         components, valid = self._own_components(labels)
         kept, columns, mask = self._in_batch(components, valid)
-        columns = columns.clamp(max=max(len(kept) - 1, 0))
         with torch.no_grad():
             own = self._responsibilities(z_image, z_text, components, valid)
             # Image components first, then text ones, as in the prototypes.
@@ -360,7 +361,6 @@ class MultiPositiveContrastiveLoss(nn.Module):
             z_text,
             labels,
             prototypes=self.prototypes[both],
-            prototype_labels=self.prototype_labels[both],
             prototype_responsibilities=resp,
             prototype_weight=self.prototype_weight,
             prototype_mask=None if mask is None else torch.cat([mask, mask]),
