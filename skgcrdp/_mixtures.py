@@ -167,13 +167,19 @@ class ClassMixtures:
                 nearest = torch.minimum(nearest, ((z - centers[j][:, None, :]) ** 2).sum(2))
             centers = torch.stack(centers, dim=1)
             # Lloyd iterations, every class of the group at once; a cluster
-            # left empty keeps its center.
+            # left empty keeps its center. Once no sample changes cluster the
+            # centers stay where they are, and so would every later assignment.
+            one_hot = None
             for _ in range(KMEANS_ITERATIONS):
-                one_hot = self._nearest(z, centers, valid, group.present)
+                previous, one_hot = one_hot, self._nearest(z, centers, valid, group.present)
+                if previous is not None and torch.equal(one_hot, previous):
+                    break
                 sizes = one_hot.sum(1)
                 moved = one_hot.transpose(1, 2) @ z / sizes.clamp(min=1)[:, :, None]
                 centers = torch.where(sizes[:, :, None] > 0, moved, centers)
-            assignments.append(self._nearest(z, centers, valid, group.present))
+            else:
+                one_hot = self._nearest(z, centers, valid, group.present)
+            assignments.append(one_hot)
         return assignments
 
     @staticmethod
@@ -244,7 +250,10 @@ class ClassMixtures:
                 keep = active[group.classes].nonzero().squeeze(1)
                 if not len(keep):
                     continue
-                group, z, z_squared = group.subset(keep), z[keep], z_squared[keep]
+                # Copying their samples out pays once most classes have stopped;
+                # until then the step computes them all and updates the moving.
+                if 2 * len(keep) <= len(group.classes):
+                    group, z, z_squared = group.subset(keep), z[keep], z_squared[keep]
             if resp is None:
                 log_prob = self._log_prob(group, z, z_squared)
                 norm = torch.logsumexp(log_prob, dim=2)
