@@ -129,10 +129,10 @@ class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
     a class may have, which a handful of pairs only hints at.
 
     The mixtures of all classes are fitted together by one batched EM on
-    the training device (each class on at most 256 of its pairs), and a
-    batch's softmax takes the prototypes of the classes in the batch: the
-    cost of a refit and of a batch does not grow with the number of
-    classes beyond those a batch holds.
+    the training device (each class on at most 256 of its pairs), and an
+    anchor's softmax takes its own class's prototypes only: the cost of a
+    batch does not grow with the number of classes, nor does a refit's
+    beyond that of embedding the pairs it is fitted on.
 
     Parameters
     ----------

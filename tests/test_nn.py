@@ -218,23 +218,59 @@ def _criterion_with_mixtures(n_classes=6, per_class=2, d=5, seed=0):
     return criterion
 
 
-def test_prototypes_of_classes_absent_from_the_batch_take_no_part(batch):
+def test_criterion_softmax_holds_each_pairs_own_prototypes(batch):
     z_image, z_text, labels = batch  # classes 0 to 3 of 6
     criterion = _criterion_with_mixtures()
-    loss = criterion((z_image, z_text), labels)
-    # The same loss with only the present classes' components in the mixtures...
-    present = criterion.mixtures["labels"] < 4
-    alone = MultiPositiveContrastiveLoss(temperature=0.5, instance_weight=0.3)
-    alone.set_mixtures(*(tuple(t[present] for t in criterion.mixtures[m]) for m in ("image", "text")),
-                       criterion.mixtures["labels"][present])
-    torch.testing.assert_close(loss, alone((z_image, z_text), labels))
-    # ... and with every prototype kept but the absent ones masked (the GPU's way).
-    n = len(criterion.mixtures["labels"])
-    resp = torch.cat([diagonal_gmm_responsibilities(z, *criterion.mixtures[m],
-                                                    criterion.mixtures["labels"], labels)
+    components = criterion.mixtures["labels"]
+    resp = torch.cat([diagonal_gmm_responsibilities(z, *criterion.mixtures[m], components, labels)
                       for z, m in ((z_image, "image"), (z_text, "text"))], dim=1)
+    # The loss with every prototype, each pair's softmax masked to its class's own...
+    own = (labels[:, None] == components[None, :]).repeat(1, 2)
     masked = multi_positive_contrastive_loss(
         z_image, z_text, labels, prototypes=criterion.prototypes, prototype_responsibilities=resp,
-        temperature=0.5, instance_weight=0.3, prototype_mask=torch.cat([present, present]))
-    torch.testing.assert_close(loss, masked)
-    assert n == 12
+        temperature=0.5, instance_weight=0.3, prototype_mask=own)
+    torch.testing.assert_close(criterion((z_image, z_text), labels), masked)
+    # ... which is not the loss with the other classes' prototypes in the softmax.
+    every = multi_positive_contrastive_loss(
+        z_image, z_text, labels, prototypes=criterion.prototypes, prototype_responsibilities=resp,
+        temperature=0.5, instance_weight=0.3)
+    assert every > masked + 1e-3
+    # Its gradient is the masked loss's.
+    grads = []
+    for loss_of in (lambda z: criterion((z, z_text), labels),
+                    lambda z: multi_positive_contrastive_loss(
+                        z, z_text, labels, prototypes=criterion.prototypes,
+                        prototype_responsibilities=resp, temperature=0.5, instance_weight=0.3,
+                        prototype_mask=own)):
+        z = z_image.clone().requires_grad_(True)
+        loss_of(z).backward()
+        grads.append(z.grad)
+    torch.testing.assert_close(*grads)
+
+
+def test_criterion_pairs_of_classes_without_mixture_have_no_prototypes(batch):
+    z_image, z_text, labels = batch  # classes 0 to 3
+    g = torch.Generator().manual_seed(2)
+    components = torch.tensor([0, 0, 2, 2])  # class 1 has no mixture, class 3 lies past the last
+
+    def mixture():
+        return (F.normalize(torch.randn(4, 5, generator=g), dim=1),
+                torch.rand(4, 5, generator=g) + 0.1, torch.full((4,), 0.5))
+
+    criterion = MultiPositiveContrastiveLoss(temperature=0.5, instance_weight=0.3)
+    criterion.set_mixtures(mixture(), mixture(), components)
+    resp = torch.cat([diagonal_gmm_responsibilities(z, *criterion.mixtures[m], components, labels)
+                      for z, m in ((z_image, "image"), (z_text, "text"))], dim=1)
+    own = (labels[:, None] == components[None, :]).repeat(1, 2)
+    expected = multi_positive_contrastive_loss(
+        z_image, z_text, labels, prototypes=criterion.prototypes, prototype_responsibilities=resp,
+        temperature=0.5, instance_weight=0.3, prototype_mask=own)
+    torch.testing.assert_close(criterion((z_image, z_text), labels), expected)
+    # A batch of those classes alone is trained without prototypes.
+    alone = (labels == 1) | (labels == 3)
+    torch.testing.assert_close(
+        criterion((z_image[alone], z_text[alone]), labels[alone]),
+        multi_positive_contrastive_loss(z_image[alone], z_text[alone], labels[alone],
+                                        temperature=0.5, instance_weight=0.3))
+
+

@@ -116,9 +116,10 @@ def multi_positive_contrastive_loss(
         Share of the target on each anchor's own partner.
     prototype_weight : float in [0, 1], default=0.5
         Share of the class-level target on the prototypes.
-    prototype_mask : Tensor of shape (K,), bool, default=None
-        Prototypes to leave out of every softmax (False); the loss is that
-        of the prototypes kept. None keeps all.
+    prototype_mask : Tensor of shape (K,) or (n, K), bool, default=None
+        Prototypes to leave out (False) of every anchor's softmax, or, one
+        row per pair, of the softmax of the pair's image and text; the loss
+        is that of the prototypes kept. None keeps all.
 
     Returns
     -------
@@ -126,43 +127,63 @@ def multi_positive_contrastive_loss(
     """
     n = z_image.shape[0]
     anchors = torch.cat([z_image, z_text])
-    anchor_labels = labels.repeat(2)
-    rows = torch.arange(2 * n, device=anchors.device)
-    partner = rows.roll(n)
-    itself = torch.eye(2 * n, dtype=torch.bool, device=anchors.device)
-    has_prototypes = prototypes is not None and prototypes.shape[0] > 0
-
-    # The target sums to 1 over every anchor's candidates, so the cross-entropy
-    # is the log of the softmax's normaliser less the target-weighted logits:
-    # no (anchors, candidates) array of log-probabilities or targets is made,
-    # and the prototypes, which may outnumber the batch, cost a product and a
-    # log-sum-exp.
     scaled = anchors / temperature
+    if prototypes is None or prototypes.shape[0] == 0:
+        return _contrastive_loss(anchors, scaled, labels, instance_weight, prototype_weight)
+    prototype_logits = scaled @ prototypes.T
+    if prototype_responsibilities is None:
+        prototype_responsibilities = labels[:, None] == prototype_labels[None, :]
+    # An image and its partner text share their pair's responsibilities.
+    resp = prototype_responsibilities.to(prototype_logits.dtype)
+    if prototype_mask is not None:
+        resp = resp * prototype_mask
+    positive = (prototype_logits.view(2, n, -1) * resp).sum(dim=2).reshape(-1)
+    if prototype_mask is not None:
+        prototype_logits = prototype_logits.view(2, n, -1).masked_fill(
+            ~prototype_mask, float("-inf")).view(2 * n, -1)
+    return _contrastive_loss(anchors, scaled, labels, instance_weight, prototype_weight,
+                             prototype_logits, positive, resp.sum(dim=1))
+
+
+def _contrastive_loss(anchors, scaled, labels, instance_weight, prototype_weight,
+                      prototype_logits=None, prototype_positive=None, prototype_mass=None):
+    """:func:`multi_positive_contrastive_loss` from its parts.
+
+    ``anchors`` are the batch's images then texts, ``scaled`` the same over
+    the temperature. With prototypes: ``prototype_logits`` (anchors,
+    prototypes) are every anchor's candidate prototypes (-inf for one left
+    out), ``prototype_positive`` (anchors,) the logits of its pair's own
+    prototypes summed with their responsibilities as weights, and
+    ``prototype_mass`` (pairs,) the sum of those responsibilities.
+
+    The target sums to 1 over every anchor's candidates, so the
+    cross-entropy is the log of the softmax's normaliser less the
+    target-weighted logits: no (anchors, candidates) array of targets or
+    log-probabilities is made, and the prototypes, which may outnumber the
+    batch, cost a product and a log-sum-exp.
+    """
+    n = anchors.shape[0] // 2
+    rows = torch.arange(2 * n, device=anchors.device)
+    itself = torch.eye(2 * n, dtype=torch.bool, device=anchors.device)
     logits = scaled @ anchors.T
     candidates = [logits.masked_fill(itself, float("-inf"))]
-    same_class = (anchor_labels[:, None] == anchor_labels[None, :]) & ~itself
-    positive = instance_weight * logits[rows, partner]
-    class_share = 1 - instance_weight
-    if has_prototypes:
-        prototype_logits = scaled @ prototypes.T
-        if prototype_responsibilities is None:
-            on_class = labels[:, None] == prototype_labels[None, :]
-            prototype_responsibilities = on_class
-        # An image and its partner text share their pair's responsibilities.
-        resp = prototype_responsibilities.to(logits.dtype)
-        if prototype_mask is None:
-            candidates.append(prototype_logits)
-        else:
-            candidates.append(prototype_logits.masked_fill(~prototype_mask, float("-inf")))
-            resp = resp * prototype_mask
-        mass = resp.sum(dim=1)
-        share = prototype_weight * (mass > 0).to(logits.dtype)
-        weighted = (prototype_logits.view(2, n, -1) * resp).sum(dim=2).reshape(-1)
-        positive = positive + class_share * weighted * (share / mass.clamp_min(1e-12)).repeat(2)
+    positive = instance_weight * logits[rows, rows.roll(n)]
+    class_share = torch.full_like(positive, 1 - instance_weight)
+    if prototype_logits is not None:
+        candidates.append(prototype_logits)
+        share = prototype_weight * (prototype_mass > 0).to(scaled.dtype)
+        positive = positive + class_share * prototype_positive * (
+            share / prototype_mass.clamp_min(1e-12)).repeat(2)
         class_share = class_share * (1 - share).repeat(2)
-    # The class's samples (the partner among them) share their part evenly.
-    in_class = (same_class * logits).sum(dim=1) / same_class.sum(dim=1)
-    positive = positive + class_share * in_class
+    # The class's samples (the partner among them) share their part evenly:
+    # the mean of an anchor's logits with them is its product with their sum,
+    # the class's sum less itself, which costs no (anchors, anchors) mask.
+    classes, inverse = torch.unique(labels, return_inverse=True)
+    class_sums = anchors.new_zeros(len(classes), anchors.shape[1]).index_add_(
+        0, inverse, anchors[:n] + anchors[n:])
+    others = class_sums[inverse].repeat(2, 1) - anchors
+    n_others = (2 * torch.bincount(inverse, minlength=len(classes)) - 1)[inverse].repeat(2)
+    positive = positive + class_share * (scaled * others).sum(dim=1) / n_others
     return (_log_sum_exp(candidates) - positive).mean()
 
 
@@ -256,8 +277,13 @@ class MultiPositiveContrastiveLoss(nn.Module):
 
     Holds the current diagonal mixtures of both modalities (set by
     :meth:`set_mixtures` whenever they are refitted) and, in ``forward``,
-    computes the responsibilities of the batch before calling
-    :func:`multi_positive_contrastive_loss`.
+    computes the batch's responsibilities under them for
+    :func:`multi_positive_contrastive_loss`. An anchor's candidate
+    prototypes are its own class's, of both modalities: the loss is that
+    function's with every other prototype masked out of the anchor's
+    softmax. Prototypes of other classes would add negatives that the
+    samples of those classes in the batch already are, at a cost that grows
+    with the number of classes.
 
     Parameters
     ----------
@@ -279,93 +305,79 @@ class MultiPositiveContrastiveLoss(nn.Module):
         """Store mixtures as ``(means, variances, weights)`` tensors per modality.
 
         What every batch needs of them is put together here, once per refit:
-        the prototypes (unit-length means of both modalities), each
-        component's precision and log-normaliser, and a table of each class's
-        components.
+        the prototypes (unit-length means of both modalities) and, per class,
+        a table of its components (image then text) with their means,
+        precisions, log-normalisers and prototypes, so that a batch gathers
+        its pairs' components by their class alone.
         """
         self.mixtures = {"image": image, "text": text, "labels": component_labels}
         self.prototypes = F.normalize(torch.cat([image[0], text[0]]), dim=1)
-        # Both modalities' components in one table, image then text, as the prototypes.
-        means, variances, weights = (torch.cat([a, b]) for a, b in zip(image, text))
-        log_norm = torch.log(weights) - 0.5 * (
-            torch.log(variances).sum(dim=1) + means.shape[1] * math.log(2 * math.pi))
-        self.densities = (means, 1.0 / variances, log_norm)
+        n_components = len(component_labels)
         # Row c: the components of class c, padded with -1.
-        n_labels = int(component_labels.max()) + 1 if len(component_labels) else 0
+        n_labels = int(component_labels.max()) + 1 if n_components else 0
         counts = torch.bincount(component_labels, minlength=n_labels)
         first = torch.cumsum(counts, 0) - counts
         order = torch.argsort(component_labels, stable=True)
         width = int(counts.max()) if n_labels else 0
-        self.class_components = torch.full((n_labels, width), -1, dtype=torch.long,
-                                           device=component_labels.device)
-        slot = torch.arange(len(order), device=order.device) - first[component_labels[order]]
-        self.class_components[component_labels[order], slot] = order
+        components = torch.full((n_labels, width), -1, dtype=torch.long,
+                                device=component_labels.device)
+        slot = torch.arange(n_components, device=order.device) - first[component_labels[order]]
+        components[component_labels[order], slot] = order
+        # The tables: one row per class, its image components then its text ones.
+        padding = (components < 0).repeat(1, 2)
+        index = components.clamp(min=0)
+        index = torch.cat([index, index + n_components], dim=1)
+        means, variances, weights = (torch.cat([a, b]) for a, b in zip(image, text))
+        log_norm = torch.log(weights) - 0.5 * (
+            torch.log(variances).sum(dim=1) + means.shape[1] * math.log(2 * math.pi))
+        self.class_tables = (means[index], 1.0 / variances[index],
+                             log_norm[index].masked_fill(padding, float("-inf")),
+                             self.prototypes[index])
 
-    def _own_components(self, labels):
-        """Each pair's own class's components (``(n, width)``, -1 padded) and which exist."""
-        n_labels = len(self.class_components)
-        components = self.class_components[labels.clamp(max=n_labels - 1)]
-        valid = (components >= 0) & (labels < n_labels)[:, None]
-        return components.clamp(min=0), valid
+    def _own_components(self, z_image, z_text, labels):
+        """Each pair's own class's components, image then text: prototypes, responsibilities, which exist.
 
-    def _responsibilities(self, z_image, z_text, components, valid):
-        """E-step responsibilities of each pair's own class's components, ``(2, n, width)``.
-
-        The image components' first, then the text ones'.
+        Returns the prototypes ``(n, 2 * width, d)``, the E-step
+        responsibilities of the pair's image under the image components and
+        of its text under the text ones ``(n, 2 * width)``, and a mask of the
+        components that exist ``(n, 2 * width)``: padding and the classes
+        without a mixture have none (and responsibilities 0).
         """
-        means, precision, log_norm = self.densities
-        z = torch.stack([z_image, z_text])[:, :, None, :]
-        components = torch.stack([components, components + len(self.mixtures["labels"])])
-        squared = ((z - means[components]) ** 2 * precision[components]).sum(dim=3)
-        log_prob = (log_norm[components] - 0.5 * squared).masked_fill(~valid, float("-inf"))
-        # A class without components gets none (its row is all -inf: NaN).
-        return torch.nan_to_num(torch.softmax(log_prob, dim=2), nan=0.0)
-
-    def _in_batch(self, components, valid):
-        """The components of the classes in the batch, and where each pair's lie among them.
-
-        Only they can be a sample's positives; the others would only add
-        negatives whose number grows with the classes, and so the cost of
-        every batch. On the CPU they are left out; on a GPU, where the
-        selection would wait for the device, all are kept and the absent
-        ones masked, which gives the same loss.
-        """
-        n_components = len(self.mixtures["labels"])
-        if components.is_cuda:
-            hits = torch.zeros(n_components, device=components.device)
-            hits.index_add_(0, components.flatten(), valid.flatten().to(hits.dtype))
-            return torch.arange(n_components, device=components.device), components, hits > 0
-        kept = torch.unique(components[valid])
-        # Padding entries may land past the end; their responsibility is 0.
-        columns = torch.searchsorted(kept, components).clamp(max=max(len(kept) - 1, 0))
-        return kept, columns, None
+        n, n_labels = len(labels), len(self.class_tables[0])
+        width = self.class_tables[0].shape[1] // 2
+        known = labels < n_labels
+        means, precision, log_norm, prototypes = (
+            table.index_select(0, labels.clamp(max=n_labels - 1)) for table in self.class_tables)
+        exists = torch.isfinite(log_norm) & known[:, None]
+        z = torch.stack([z_image, z_text], dim=1)[:, :, None, :]
+        squared = ((z - means.view(n, 2, width, -1)) ** 2
+                   * precision.view(n, 2, width, -1)).sum(dim=3)
+        log_prob = (log_norm.view(n, 2, width) - 0.5 * squared).masked_fill(
+            ~known[:, None, None], float("-inf"))
+        # A class without components gets none (its rows are all -inf: NaN).
+        resp = torch.nan_to_num(torch.softmax(log_prob, dim=2), nan=0.0)
+        return prototypes, resp.view(n, 2 * width), exists
 
     def forward(self, y_pred, y_true):
         """The loss of a batch: ``y_pred`` the pair ``(z_image, z_text)``, ``y_true`` the classes."""
         z_image, z_text = y_pred
         labels = y_true.long()
-        options = dict(temperature=self.temperature, instance_weight=self.instance_weight)
+        anchors = torch.cat([z_image, z_text])
+        scaled = anchors / self.temperature
+        options = dict(instance_weight=self.instance_weight, prototype_weight=self.prototype_weight)
         if self.mixtures is None or self.prototype_weight == 0:
-            return multi_positive_contrastive_loss(z_image, z_text, labels, **options)
-        components, valid = self._own_components(labels)
-        kept, columns, mask = self._in_batch(components, valid)
+            return _contrastive_loss(anchors, scaled, labels, **options)
         with torch.no_grad():
-            own = self._responsibilities(z_image, z_text, components, valid)
-            # Image components first, then text ones, as in the prototypes.
-            resp = z_image.new_zeros(len(labels), 2 * len(kept)).scatter_add_(
-                1, torch.cat([columns, columns + len(kept)], dim=1), torch.cat(list(own), dim=1))
-        # The prototypes are the image components, then the text ones.
-        both = torch.cat([kept, kept + len(self.mixtures["labels"])])
-        return multi_positive_contrastive_loss(
-            z_image,
-            z_text,
-            labels,
-            prototypes=self.prototypes[both],
-            prototype_responsibilities=resp,
-            prototype_weight=self.prototype_weight,
-            prototype_mask=None if mask is None else torch.cat([mask, mask]),
-            **options,
-        )
+            prototypes, resp, exists = self._own_components(z_image, z_text, labels)
+        n = len(labels)
+        # Each anchor against its pair's prototypes: (anchors, 2 * width).
+        logits = torch.einsum("pnd,nkd->pnk", scaled.view(2, n, -1), prototypes).reshape(2 * n, -1)
+        # An image and its partner text share their pair's responsibilities.
+        positive = (logits * resp.repeat(2, 1)).sum(dim=1)
+        return _contrastive_loss(
+            anchors, scaled, labels,
+            prototype_logits=logits.masked_fill(~exists.repeat(2, 1), float("-inf")),
+            prototype_positive=positive, prototype_mass=resp.sum(dim=1), **options)
 
 
 class RelativeDistanceLoss(nn.Module):
