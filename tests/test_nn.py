@@ -205,43 +205,49 @@ def test_shared_layer_heads_share_the_last_layer_and_classify_either_modality():
         SharedLayerHeads(6, 3, n_classes=4, n_hidden_layers=0)
 
 
-def _criterion_with_mixtures(n_classes=6, per_class=2, d=5, seed=0):
+def _criterion_with_mixtures(component_labels=None, d=5, seed=0):
+    """A criterion over random mixtures; by default 2 components of each of classes 0 to 5."""
     g = torch.Generator().manual_seed(seed)
+    if component_labels is None:
+        component_labels = torch.arange(6).repeat_interleave(2)
     criterion = MultiPositiveContrastiveLoss(temperature=0.5, instance_weight=0.3)
-    labels = torch.arange(n_classes).repeat_interleave(per_class)
+    k = len(component_labels)
 
     def mixture():
-        return (F.normalize(torch.randn(len(labels), d, generator=g), dim=1),
-                torch.rand(len(labels), d, generator=g) + 0.1, torch.full((len(labels),), 0.5))
+        return (F.normalize(torch.randn(k, d, generator=g), dim=1),
+                torch.rand(k, d, generator=g) + 0.1, torch.full((k,), 0.5))
 
-    criterion.set_mixtures(mixture(), mixture(), labels)
+    criterion.set_mixtures(mixture(), mixture(), component_labels)
     return criterion
+
+
+def _public_loss(criterion, z_image, z_text, labels, own_class_only=True):
+    """The criterion's loss written with the public function: every prototype, the
+    responsibilities of each pair's class, and each pair's softmax masked to its
+    class's prototypes (or not masked)."""
+    components = criterion.mixtures["labels"]
+    # The responsibilities are part of the target, which carries no gradient.
+    with torch.no_grad():
+        resp = torch.cat([diagonal_gmm_responsibilities(z, *criterion.mixtures[m], components, labels)
+                          for z, m in ((z_image, "image"), (z_text, "text"))], dim=1)
+    own = (labels[:, None] == components[None, :]).repeat(1, 2)
+    return multi_positive_contrastive_loss(
+        z_image, z_text, labels, prototypes=criterion.prototypes, prototype_responsibilities=resp,
+        temperature=0.5, instance_weight=0.3, prototype_mask=own if own_class_only else None)
 
 
 def test_criterion_softmax_holds_each_pairs_own_prototypes(batch):
     z_image, z_text, labels = batch  # classes 0 to 3 of 6
     criterion = _criterion_with_mixtures()
-    components = criterion.mixtures["labels"]
-    resp = torch.cat([diagonal_gmm_responsibilities(z, *criterion.mixtures[m], components, labels)
-                      for z, m in ((z_image, "image"), (z_text, "text"))], dim=1)
-    # The loss with every prototype, each pair's softmax masked to its class's own...
-    own = (labels[:, None] == components[None, :]).repeat(1, 2)
-    masked = multi_positive_contrastive_loss(
-        z_image, z_text, labels, prototypes=criterion.prototypes, prototype_responsibilities=resp,
-        temperature=0.5, instance_weight=0.3, prototype_mask=own)
+    masked = _public_loss(criterion, z_image, z_text, labels)
     torch.testing.assert_close(criterion((z_image, z_text), labels), masked)
-    # ... which is not the loss with the other classes' prototypes in the softmax.
-    every = multi_positive_contrastive_loss(
-        z_image, z_text, labels, prototypes=criterion.prototypes, prototype_responsibilities=resp,
-        temperature=0.5, instance_weight=0.3)
+    # The other classes' prototypes in the softmax would give another loss.
+    every = _public_loss(criterion, z_image, z_text, labels, own_class_only=False)
     assert every > masked + 1e-3
     # Its gradient is the masked loss's.
     grads = []
     for loss_of in (lambda z: criterion((z, z_text), labels),
-                    lambda z: multi_positive_contrastive_loss(
-                        z, z_text, labels, prototypes=criterion.prototypes,
-                        prototype_responsibilities=resp, temperature=0.5, instance_weight=0.3,
-                        prototype_mask=own)):
+                    lambda z: _public_loss(criterion, z, z_text, labels)):
         z = z_image.clone().requires_grad_(True)
         loss_of(z).backward()
         grads.append(z.grad)
@@ -250,22 +256,10 @@ def test_criterion_softmax_holds_each_pairs_own_prototypes(batch):
 
 def test_criterion_pairs_of_classes_without_mixture_have_no_prototypes(batch):
     z_image, z_text, labels = batch  # classes 0 to 3
-    g = torch.Generator().manual_seed(2)
-    components = torch.tensor([0, 0, 2, 2])  # class 1 has no mixture, class 3 lies past the last
-
-    def mixture():
-        return (F.normalize(torch.randn(4, 5, generator=g), dim=1),
-                torch.rand(4, 5, generator=g) + 0.1, torch.full((4,), 0.5))
-
-    criterion = MultiPositiveContrastiveLoss(temperature=0.5, instance_weight=0.3)
-    criterion.set_mixtures(mixture(), mixture(), components)
-    resp = torch.cat([diagonal_gmm_responsibilities(z, *criterion.mixtures[m], components, labels)
-                      for z, m in ((z_image, "image"), (z_text, "text"))], dim=1)
-    own = (labels[:, None] == components[None, :]).repeat(1, 2)
-    expected = multi_positive_contrastive_loss(
-        z_image, z_text, labels, prototypes=criterion.prototypes, prototype_responsibilities=resp,
-        temperature=0.5, instance_weight=0.3, prototype_mask=own)
-    torch.testing.assert_close(criterion((z_image, z_text), labels), expected)
+    # Class 1 has no mixture, class 3 lies past the last one.
+    criterion = _criterion_with_mixtures(torch.tensor([0, 0, 2, 2]), seed=2)
+    torch.testing.assert_close(criterion((z_image, z_text), labels),
+                               _public_loss(criterion, z_image, z_text, labels))
     # A batch of those classes alone is trained without prototypes.
     alone = (labels == 1) | (labels == 3)
     torch.testing.assert_close(

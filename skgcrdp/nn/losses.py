@@ -130,19 +130,18 @@ def multi_positive_contrastive_loss(
     scaled = anchors / temperature
     if prototypes is None or prototypes.shape[0] == 0:
         return _contrastive_loss(anchors, scaled, labels, instance_weight, prototype_weight)
-    prototype_logits = scaled @ prototypes.T
+    logits = (scaled @ prototypes.T).view(2, n, -1)
     if prototype_responsibilities is None:
         prototype_responsibilities = labels[:, None] == prototype_labels[None, :]
     # An image and its partner text share their pair's responsibilities.
-    resp = prototype_responsibilities.to(prototype_logits.dtype)
+    resp = prototype_responsibilities.to(logits.dtype)
+    candidates = logits
     if prototype_mask is not None:
         resp = resp * prototype_mask
-    positive = (prototype_logits.view(2, n, -1) * resp).sum(dim=2).reshape(-1)
-    if prototype_mask is not None:
-        prototype_logits = prototype_logits.view(2, n, -1).masked_fill(
-            ~prototype_mask, float("-inf")).view(2 * n, -1)
+        candidates = logits.masked_fill(~prototype_mask, float("-inf"))
     return _contrastive_loss(anchors, scaled, labels, instance_weight, prototype_weight,
-                             prototype_logits, positive, resp.sum(dim=1))
+                             candidates.view(2 * n, -1), (logits * resp).sum(dim=2).view(-1),
+                             resp.sum(dim=1))
 
 
 def _contrastive_loss(anchors, scaled, labels, instance_weight, prototype_weight,
@@ -168,7 +167,7 @@ def _contrastive_loss(anchors, scaled, labels, instance_weight, prototype_weight
     logits = scaled @ anchors.T
     candidates = [logits.masked_fill(itself, float("-inf"))]
     positive = instance_weight * logits[rows, rows.roll(n)]
-    class_share = torch.full_like(positive, 1 - instance_weight)
+    class_share = 1 - instance_weight
     if prototype_logits is not None:
         candidates.append(prototype_logits)
         share = prototype_weight * (prototype_mass > 0).to(scaled.dtype)
@@ -353,7 +352,7 @@ class MultiPositiveContrastiveLoss(nn.Module):
         squared = ((z - means.view(n, 2, width, -1)) ** 2
                    * precision.view(n, 2, width, -1)).sum(dim=3)
         log_prob = (log_norm.view(n, 2, width) - 0.5 * squared).masked_fill(
-            ~known[:, None, None], float("-inf"))
+            ~exists.view(n, 2, width), float("-inf"))
         # A class without components gets none (its rows are all -inf: NaN).
         resp = torch.nan_to_num(torch.softmax(log_prob, dim=2), nan=0.0)
         return prototypes, resp.view(n, 2 * width), exists
