@@ -209,8 +209,13 @@ class ClassMixtures:
         log_prob = log_prob + torch.log(self.weights_[group.classes])[:, None, :]
         return log_prob.masked_fill(~self.valid_[group.classes][:, None, :], -math.inf)
 
-    def _m_step(self, weight, first, second, update=None):
-        """New parameters from the statistics, for the classes in ``update`` (all for None)."""
+    def _m_step(self, classes, weight, first, second, update=None):
+        """New parameters of ``classes`` from their statistics, kept for those in ``update`` (all for None).
+
+        Only the classes a step computed are touched: once few classes still
+        move, a step costs what they cost.
+        """
+        valid = self.valid_[classes]
         tiny = 10 * torch.finfo(weight.dtype).eps
         weight = weight + tiny
         means = first / weight[:, :, None]
@@ -219,16 +224,24 @@ class ClassMixtures:
         variances = (second / weight[:, :, None] - means**2).clamp(min=0) + self.reg_covar
         if self.covariance_type == "spherical":
             variances = variances.mean(2, keepdim=True).expand_as(variances).clone()
-        weights = weight / self.counts.to(weight.dtype)[:, None]
+        weights = weight / self.counts[classes].to(weight.dtype)[:, None]
         # Padding: a harmless unit component, never scored (its log-probability is masked).
-        means = torch.where(self.valid_[:, :, None], means, torch.zeros_like(means))
-        variances = torch.where(self.valid_[:, :, None], variances, torch.ones_like(variances))
-        weights = torch.where(self.valid_, weights, torch.ones_like(weights))
-        if update is not None:
-            means = torch.where(update[:, None, None], means, self.means_)
-            variances = torch.where(update[:, None, None], variances, self.variances_)
-            weights = torch.where(update[:, None], weights, self.weights_)
-        self.means_, self.variances_, self.weights_ = means, variances, weights
+        means = torch.where(valid[:, :, None], means, torch.zeros_like(means))
+        variances = torch.where(valid[:, :, None], variances, torch.ones_like(variances))
+        weights = torch.where(valid, weights, torch.ones_like(weights))
+        if self.means_ is None:
+            shape = self.valid_.shape
+            self.means_ = means.new_empty(shape + means.shape[2:])
+            self.variances_ = torch.empty_like(self.means_)
+            self.weights_ = weights.new_empty(shape)
+        elif update is not None:
+            means = torch.where(update[:, None, None], means, self.means_[classes])
+            variances = torch.where(update[:, None, None], variances, self.variances_[classes])
+            weights = torch.where(update[:, None], weights, self.weights_[classes])
+        # Out of place: the parameters of the last fit may still be in use.
+        self.means_ = self.means_.index_copy(0, classes, means)
+        self.variances_ = self.variances_.index_copy(0, classes, variances)
+        self.weights_ = self.weights_.index_copy(0, classes, weights)
 
     def _step(self, layouts, active, resp=None):
         """One EM step (or, with ``resp`` given per group, only its M-step) for the ``active`` classes.
@@ -236,13 +249,9 @@ class ClassMixtures:
         Returns the mean log-likelihood of each class under the parameters
         the step started from (-inf for classes not computed).
         """
-        n_classes, k = self.valid_.shape
-        d = layouts[0][0].shape[2]
         dtype, device = layouts[0][0].dtype, layouts[0][0].device
-        weight = torch.zeros(n_classes, k, device=device, dtype=dtype)
-        first = torch.zeros(n_classes, k, d, device=device, dtype=dtype)
-        second = torch.zeros_like(first)
-        log_likelihood = torch.full((n_classes,), -math.inf, device=device, dtype=dtype)
+        log_likelihood = torch.full((self.n_classes,), -math.inf, device=device, dtype=dtype)
+        statistics = []
         for index, (group, (z, z_squared)) in enumerate(zip(self.groups, layouts)):
             if active is not None and not bool(active[group.classes].all()):
                 # Most classes converge in a few steps: the next steps see
@@ -263,10 +272,12 @@ class ClassMixtures:
             else:
                 r = resp[index]
             # Per component: responsibility sums, weighted sums of z and z**2.
-            weight[group.classes] = r.sum(1)
-            first[group.classes] = r.transpose(1, 2) @ z
-            second[group.classes] = r.transpose(1, 2) @ z_squared
-        self._m_step(weight, first, second, update=active)
+            statistics.append((group.classes, r.sum(1), r.transpose(1, 2) @ z,
+                               r.transpose(1, 2) @ z_squared))
+        if statistics:
+            classes, weight, first, second = (torch.cat(part) for part in zip(*statistics))
+            self._m_step(classes, weight, first, second,
+                         update=None if active is None else active[classes])
         return log_likelihood
 
     def fit(self, Z):

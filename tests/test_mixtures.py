@@ -112,3 +112,36 @@ def test_padded_samples_cannot_overflow_a_concentrated_class():
         theirs = GaussianMixture(1, covariance_type="diag", reg_covar=1e-6).fit(Z[y == c])
         assert mixtures.lower_bound_[c].item() == pytest.approx(theirs.score(Z[y == c]), rel=1e-4)
         np.testing.assert_allclose(mixtures.means_[c, 0].numpy(), theirs.means_[0], atol=1e-6)
+
+
+def test_each_class_stops_where_scikit_learn_would_from_the_same_start():
+    # Classes in two padded groups (16 to 24 and 40 to 60 samples), with
+    # peaks more or less apart, converge after 2 to 8 EM steps under a loose
+    # tolerance, still drifting: each must stop at its own convergence and
+    # keep those parameters while the others of its group move on (computed
+    # with them, or apart once few are left).
+    rng = np.random.default_rng(1)
+    sizes, gaps = [16, 18, 20, 24, 40, 50, 60], [2.0, 0.5, 0.5, 0.5, 2.0, 0.4, 0.6]
+    Z, y = [], []
+    for c, (size, gap) in enumerate(zip(sizes, gaps)):
+        peaks = rng.normal(size=(2, 3)) * gap
+        Z.append(peaks[np.arange(size) % 2] + rng.normal(size=(size, 3)))
+        y += [c] * size
+    Z, y = np.vstack(Z), np.array(y)
+    ours = ClassMixtures(torch.as_tensor(y), 2, "diag", reg_covar=1e-3, max_iter=0, tol=1e-2)
+    ours.fit(torch.as_tensor(Z))  # the k-means start only
+    start = (ours.means_.clone(), ours.variances_.clone(), ours.weights_.clone())
+    ours.max_iter = 200
+    ours.fit(torch.as_tensor(Z))
+    assert len(ours.groups) == 2
+    steps = []
+    for c in range(len(sizes)):
+        means, variances, weights = (part[c].numpy() for part in start)
+        theirs = GaussianMixture(2, covariance_type="diag", reg_covar=1e-3, max_iter=200, tol=1e-2,
+                                 weights_init=weights, means_init=means,
+                                 precisions_init=1 / variances).fit(Z[y == c])
+        steps.append(theirs.n_iter_)
+        np.testing.assert_allclose(ours.means_[c].numpy(), theirs.means_, atol=1e-8)
+        np.testing.assert_allclose(ours.variances_[c].numpy(), theirs.covariances_, rtol=1e-8)
+        np.testing.assert_allclose(ours.weights_[c].numpy(), theirs.weights_, atol=1e-8)
+    assert len(set(steps)) > 2 and ours.n_iter_ == max(steps)
