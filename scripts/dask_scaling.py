@@ -204,10 +204,12 @@ def _no_limit():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--gallery", type=int, default=4_000_000)
+    parser.add_argument("--rows", type=int, default=1_000_000,
+                        help="text rows embedded in scenario (b) (default: 1000000)")
+    parser.add_argument("--gallery", type=int, default=4_000_000,
+                        help="gallery rows of scenario (c) (default: 4000000)")
     parser.add_argument("--scenarios", default="search,embed,gallery,faiss",
-                        help="comma-separated, from the default")
+                        help="comma-separated, from the default (default: search,embed,gallery,faiss)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     print("| scenario | one process (s) | 2 workers (s) | ratio | peak memory, one process (MiB) "

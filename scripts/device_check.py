@@ -82,10 +82,12 @@ def time_at_scale(n_pairs, devices):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--episodes", type=int, default=2)
-    parser.add_argument("--devices", nargs="+", default=["cpu", "cuda"])
+    parser.add_argument("--episodes", type=int, default=2,
+                        help="class-disjoint episodes per embedded data set (default: 2)")
+    parser.add_argument("--devices", nargs="+", default=["cpu", "cuda"],
+                        help="devices to fit on and compare (default: cpu cuda)")
     parser.add_argument("--large", type=int, default=100_000,
-                        help="pairs of the synthetic set timed at scale (0: skip)")
+                        help="pairs of the synthetic set timed at scale, 0 to skip (default: 100000)")
     args = parser.parse_args(argv)
     if "cuda" in args.devices and not torch.cuda.is_available():
         print("no CUDA device visible; nothing to check", file=sys.stderr)

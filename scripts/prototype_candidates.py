@@ -73,11 +73,13 @@ def inner_scores(data, n_episodes, n_splits, counterfactual):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--data", nargs="+", default=["wikipedia", "openclipart"])
-    parser.add_argument("--episodes", type=int, default=5)
-    parser.add_argument("--splits", type=int, default=5)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", nargs="+", default=["wikipedia", "openclipart"],
+                        help="embedded data sets (default: wikipedia openclipart)")
+    parser.add_argument("--episodes", type=int, default=5,
+                        help="class-disjoint episodes per data set (default: 5)")
+    parser.add_argument("--splits", type=int, default=5,
+                        help="inner class-disjoint splits per episode (default: 5)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     print("| data | inner splits | own class's prototypes (default) | every batch class's | "

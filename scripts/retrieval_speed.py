@@ -124,8 +124,9 @@ def main(n_gallery, n_queries, d):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gallery", type=int, default=1_000_000)
-    parser.add_argument("--queries", type=int, default=1000)
-    parser.add_argument("--dim", type=int, default=128)
+    parser.add_argument("--gallery", type=int, default=1_000_000,
+                        help="gallery rows (default: 1000000)")
+    parser.add_argument("--queries", type=int, default=1000, help="query rows (default: 1000)")
+    parser.add_argument("--dim", type=int, default=128, help="embedding width (default: 128)")
     args = parser.parse_args()
     main(args.gallery, args.queries, args.dim)

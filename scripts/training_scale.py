@@ -138,15 +138,17 @@ def memory(n_pairs, n_classes=200):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--pairs", type=int, nargs="+", default=[20000, 100000])
-    parser.add_argument("--classes", type=int, nargs="+", default=[20, 200, 1000])
-    parser.add_argument("--epochs", type=int, default=2, help="extractor epochs")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--repeats", type=int, default=1)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, nargs="+", default=[20000, 100000], metavar="N",
+                        help="numbers of training pairs (default: 20000 100000)")
+    parser.add_argument("--classes", type=int, nargs="+", default=[20, 200, 1000], metavar="N",
+                        help="numbers of classes (default: 20 200 1000)")
+    parser.add_argument("--epochs", type=int, default=2, help="extractor epochs (default: 2)")
+    parser.add_argument("--device", default="cpu", help="training device (default: cpu)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="rounds, the best of each configuration kept (default: 1)")
     parser.add_argument("--memory", type=int, default=0, metavar="N",
-                        help="measure the peak memory of a fit on N pairs instead (0: no)")
+                        help="measure the peak memory of a fit on N pairs instead (default: 0, no)")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     if args.memory:
