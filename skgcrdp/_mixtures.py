@@ -210,7 +210,7 @@ class ClassMixtures:
         return log_prob.masked_fill(~self.valid_[group.classes][:, None, :], -math.inf)
 
     def _m_step(self, classes, weight, first, second, update=None):
-        """New parameters of ``classes`` from their statistics, kept for those in ``update`` (all for None).
+        """The M-step of ``classes`` from their statistics; only those in ``update`` change (all for None).
 
         Only the classes a step computed are touched: once few classes still
         move, a step costs what they cost.
@@ -238,7 +238,7 @@ class ClassMixtures:
             means = torch.where(update[:, None, None], means, self.means_[classes])
             variances = torch.where(update[:, None, None], variances, self.variances_[classes])
             weights = torch.where(update[:, None], weights, self.weights_[classes])
-        # Out of place: the parameters of the last fit may still be in use.
+        # New tensors, not written in place: a caller holding the last ``means_`` keeps it.
         self.means_ = self.means_.index_copy(0, classes, means)
         self.variances_ = self.variances_.index_copy(0, classes, variances)
         self.weights_ = self.weights_.index_copy(0, classes, weights)
