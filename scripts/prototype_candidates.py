@@ -48,11 +48,9 @@ class InBatchPrototypes(MultiPositiveContrastiveLoss):
         positive = (scaled * (resp[:, :, None] * own).sum(dim=1).repeat(2, 1)).sum(dim=1)
         component_labels = self.mixtures["labels"]
         in_batch = torch.isin(component_labels, labels).repeat(2)
-        return _contrastive_loss(anchors, scaled, labels,
-                                 prototype_logits=scaled @ self.prototypes[in_batch].T,
-                                 prototype_positive=positive, prototype_mass=resp.sum(dim=1),
-                                 instance_weight=self.instance_weight,
-                                 prototype_weight=self.prototype_weight)
+        return _contrastive_loss(anchors, scaled, labels, self.instance_weight, self.prototype_weight,
+                                 prototypes=(scaled @ self.prototypes[in_batch].T, positive,
+                                             resp.sum(dim=1)))
 
 
 class InBatchExtractor(GMMFeatureExtractor):

@@ -133,27 +133,37 @@ def multi_positive_contrastive_loss(
     logits = (scaled @ prototypes.T).view(2, n, -1)
     if prototype_responsibilities is None:
         prototype_responsibilities = labels[:, None] == prototype_labels[None, :]
-    # An image and its partner text share their pair's responsibilities.
-    resp = prototype_responsibilities.to(logits.dtype)
+    return _contrastive_loss(
+        anchors, scaled, labels, instance_weight, prototype_weight,
+        _prototype_terms(logits, prototype_responsibilities.to(logits.dtype), prototype_mask))
+
+
+def _prototype_terms(logits, resp, mask=None):
+    """What :func:`_contrastive_loss` takes of the prototypes, from the anchors' logits with them.
+
+    ``logits`` (2, n, K) are the images' then the texts' logits with their
+    K candidate prototypes, ``resp`` (n, K) each pair's responsibilities
+    over them (an image and its partner text share their pair's) and
+    ``mask`` ((K,) or (n, K), bool; None: all) the candidates; a prototype
+    left out takes no responsibility.
+    """
     candidates = logits
-    if prototype_mask is not None:
-        resp = resp * prototype_mask
-        candidates = logits.masked_fill(~prototype_mask, float("-inf"))
-    return _contrastive_loss(anchors, scaled, labels, instance_weight, prototype_weight,
-                             candidates.view(2 * n, -1), (logits * resp).sum(dim=2).view(-1),
-                             resp.sum(dim=1))
+    if mask is not None:
+        resp = resp * mask
+        candidates = logits.masked_fill(~mask, float("-inf"))
+    return (candidates.reshape(-1, logits.shape[2]), (logits * resp).sum(dim=2).view(-1),
+            resp.sum(dim=1))
 
 
-def _contrastive_loss(anchors, scaled, labels, instance_weight, prototype_weight,
-                      prototype_logits=None, prototype_positive=None, prototype_mass=None):
+def _contrastive_loss(anchors, scaled, labels, instance_weight, prototype_weight, prototypes=None):
     """:func:`multi_positive_contrastive_loss` from its parts.
 
     ``anchors`` are the batch's images then texts, ``scaled`` the same over
-    the temperature. With prototypes: ``prototype_logits`` (anchors,
-    prototypes) are every anchor's candidate prototypes (-inf for one left
-    out), ``prototype_positive`` (anchors,) the logits of its pair's own
-    prototypes summed with their responsibilities as weights, and
-    ``prototype_mass`` (pairs,) the sum of those responsibilities.
+    the temperature. ``prototypes``, if any, is ``(logits, positive, mass)``
+    (:func:`_prototype_terms` makes it): every anchor's logits with its
+    candidate prototypes (anchors, candidates; -inf for one left out), the
+    logits of its pair's own prototypes summed with their responsibilities
+    as weights (anchors,), and the sum of those responsibilities (pairs,).
 
     The target sums to 1 over every anchor's candidates, so the
     cross-entropy is the log of the softmax's normaliser less the
@@ -168,7 +178,8 @@ def _contrastive_loss(anchors, scaled, labels, instance_weight, prototype_weight
     candidates = [logits.masked_fill(itself, float("-inf"))]
     positive = instance_weight * logits[rows, rows.roll(n)]
     class_share = 1 - instance_weight
-    if prototype_logits is not None:
+    if prototypes is not None:
+        prototype_logits, prototype_positive, prototype_mass = prototypes
         candidates.append(prototype_logits)
         share = prototype_weight * (prototype_mass > 0).to(scaled.dtype)
         positive = positive + class_share * prototype_positive * (
@@ -369,14 +380,10 @@ class MultiPositiveContrastiveLoss(nn.Module):
         with torch.no_grad():
             prototypes, resp, exists = self._own_components(z_image, z_text, labels)
         n = len(labels)
-        # Each anchor against its pair's prototypes: (anchors, 2 * width).
-        logits = torch.einsum("pnd,nkd->pnk", scaled.view(2, n, -1), prototypes).reshape(2 * n, -1)
-        # An image and its partner text share their pair's responsibilities.
-        positive = (logits * resp.repeat(2, 1)).sum(dim=1)
-        return _contrastive_loss(
-            anchors, scaled, labels,
-            prototype_logits=logits.masked_fill(~exists.repeat(2, 1), float("-inf")),
-            prototype_positive=positive, prototype_mass=resp.sum(dim=1), **options)
+        # Each anchor against its pair's prototypes: (2, n, 2 * width).
+        logits = torch.einsum("pnd,nkd->pnk", scaled.view(2, n, -1), prototypes)
+        return _contrastive_loss(anchors, scaled, labels,
+                                 prototypes=_prototype_terms(logits, resp, exists), **options)
 
 
 class RelativeDistanceLoss(nn.Module):
