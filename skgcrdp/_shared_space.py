@@ -10,7 +10,6 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import deprecated
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Checkpoint
 
@@ -265,19 +264,6 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
         """
         check_is_fitted(self)
         return self._embed(validate_one_modality(self, X, modality), check_modality(modality))
-
-    @deprecated("n_output_features_ was renamed embedding_dim_ in 0.2 and will be removed in 0.3.")
-    @property
-    def n_output_features_(self):
-        return self.embedding_dim_
-
-    def __setstate__(self, state):
-        # Estimators pickled or saved by skgcrdp 0.1 named some state otherwise.
-        if "n_output_features_" in state:
-            state["embedding_dim_"] = state.pop("n_output_features_")
-        if "_saved_network" in state:
-            state["net_"] = state.pop("_saved_network")
-        super().__setstate__(state)
 
     # -- the protocol skgcrdp.save and skgcrdp.load use (as scikit-learn's
     # tools use __sklearn_tags__): the trained network travels as plain

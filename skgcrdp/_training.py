@@ -245,6 +245,5 @@ def embed_numpy(module, X, modality, device, batch_size=8192):
 
 
 def module_output_width(module):
-    """Width of each modality's embedding in a two-tower module."""
-    # Modules pickled by skgcrdp 0.1 have no embedding_dim attribute.
-    return getattr(module, "embedding_dim", None) or module.image[-1].out_features
+    """Return the width of each modality's embedding in a two-tower module."""
+    return module.embedding_dim

@@ -40,35 +40,6 @@ __all__ = [
 METRICS = ("map", "precision", "recall", "ndcg")
 DIRECTIONS = ("image_to_text", "text_to_image", "both")
 
-# Names that lived here until 0.1 and moved to skgcrdp.utils in 0.2 (the
-# numeric kernels sit below both search and scoring); old imports warn.
-_MOVED = {"normalize_rows": "normalize_rows", "overflow_safe": "overflow_safe",
-          "similarity": "similarity_matrix"}
-
-
-def __getattr__(name):
-    if name in _MOVED:
-        from . import utils
-
-        new = _MOVED[name]
-        warnings.warn(
-            f"skgcrdp.metrics.{name} moved to skgcrdp.utils.{new} in 0.2; the old name "
-            "will be removed in 0.3.", FutureWarning, stacklevel=2,
-        )
-        return getattr(utils, new)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _similarity_argument(similarity, similarity_metric):
-    """``similarity``, or the deprecated ``similarity_metric`` where a caller still gives it."""
-    if similarity_metric is None:
-        return similarity
-    warnings.warn(
-        "similarity_metric= was renamed similarity= in 0.2 and will be removed in 0.3.",
-        FutureWarning, stacklevel=3,
-    )
-    return similarity_metric
-
 # Elements per block of (queries x gallery) working arrays: about 4 M, i.e. a
 # few tens of MB for the handful of arrays a block needs.
 _BLOCK_ELEMENTS = 2**22
@@ -321,8 +292,8 @@ def ndcg_at_k(y_query, y_gallery, scores, *, k, block_size=None):
 
 
 def embedding_retrieval_score(
-    Z_query, Z_gallery, y_query, y_gallery, *, metric="map", k=None,
-    similarity="cosine", block_size=None, similarity_metric=None,
+    Z_query, Z_gallery, y_query, y_gallery, *, metric="map", k=None, similarity="cosine",
+    block_size=None,
 ):
     """A retrieval metric of query embeddings against gallery embeddings.
 
@@ -341,8 +312,6 @@ def embedding_retrieval_score(
         How closeness of a query and a gallery item is measured.
     block_size : int, default=None
         Queries per block.
-    similarity_metric : {"cosine", "dot", "euclidean"}, default=None
-        Deprecated old name of ``similarity``; removed in 0.3.
 
     Returns
     -------
@@ -356,7 +325,6 @@ def embedding_retrieval_score(
     >>> embedding_retrieval_score(Z, Z, [0, 1], [0, 1])
     1.0
     """
-    similarity = _similarity_argument(similarity, similarity_metric)
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}.")
     if similarity not in SIMILARITIES:
@@ -388,7 +356,7 @@ def embedding_retrieval_score(
 
 def cross_modal_retrieval_score(
     Z, y, *, metric="map", k=None, direction="both", similarity="cosine",
-    block_size=None, similarity_metric=None,
+    block_size=None,
 ):
     """Score retrieval between the two halves of a paired shared-space embedding.
 
@@ -409,8 +377,6 @@ def cross_modal_retrieval_score(
     similarity : {"cosine", "dot", "euclidean"}, default="cosine"
         How closeness of a query and a gallery item is measured.
     block_size : int, default=None
-    similarity_metric : {"cosine", "dot", "euclidean"}, default=None
-        Deprecated old name of ``similarity``; removed in 0.3.
 
     Returns
     -------
@@ -424,7 +390,6 @@ def cross_modal_retrieval_score(
     >>> cross_modal_retrieval_score(Z, [0, 1])
     1.0
     """
-    similarity = _similarity_argument(similarity, similarity_metric)
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}.")
     Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
@@ -479,8 +444,7 @@ class RetrievalScorer:
         return f"make_retrieval_scorer({self.metric!r}{k}, direction={self.direction!r})"
 
 
-def make_retrieval_scorer(metric="map", *, k=None, direction="both", similarity="cosine",
-                          similarity_metric=None):
+def make_retrieval_scorer(metric="map", *, k=None, direction="both", similarity="cosine"):
     """Make a retrieval scorer usable as ``scoring=`` in any sklearn search.
 
     Parameters
@@ -491,8 +455,6 @@ def make_retrieval_scorer(metric="map", *, k=None, direction="both", similarity=
     direction : {"image_to_text", "text_to_image", "both"}, default="both"
     similarity : {"cosine", "dot", "euclidean"}, default="cosine"
         How closeness of a query and a gallery item is measured.
-    similarity_metric : {"cosine", "dot", "euclidean"}, default=None
-        Deprecated old name of ``similarity``; removed in 0.3.
 
     Returns
     -------
@@ -504,7 +466,6 @@ def make_retrieval_scorer(metric="map", *, k=None, direction="both", similarity=
     >>> make_retrieval_scorer("ndcg", k=10)
     make_retrieval_scorer('ndcg', k=10, direction='both')
     """
-    similarity = _similarity_argument(similarity, similarity_metric)
     return RetrievalScorer(metric, k, direction, similarity)
 
 

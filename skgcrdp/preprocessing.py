@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.utils import deprecated
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .utils import (
@@ -350,18 +349,6 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
             return Z
         index = X.index if isinstance(X, pd.DataFrame) else None
         return pd.DataFrame(Z, columns=self.get_feature_names_out(), index=index)
-
-    @deprecated("n_output_features_ was split into n_image_features_out_ and "
-                "n_text_features_out_ in 0.2 and will be removed in 0.3.")
-    @property
-    def n_output_features_(self):
-        return {"image": self.n_image_features_out_, "text": self.n_text_features_out_}
-
-    @deprecated("ModalityTransformer.n_image_features_ was renamed n_image_features_out_ in 0.2 "
-                "(elsewhere n_image_features_ is the input's split) and will be removed in 0.3.")
-    @property
-    def n_image_features_(self):
-        return self.n_image_features_out_
 
     def _names(self, modality):
         prefix = PREFIXES[modality]

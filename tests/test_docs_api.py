@@ -8,8 +8,6 @@ from pathlib import Path
 import skgcrdp
 
 INDEX = Path(__file__).parent.parent / "docs" / "api" / "index.rst"
-# Kept for one release only, and documented as such in the changelog.
-DEPRECATED_MODULES = {"skgcrdp.gmm"}
 
 
 def public_modules():
@@ -17,7 +15,7 @@ def public_modules():
     names = ["skgcrdp"]
     for info in pkgutil.walk_packages(skgcrdp.__path__, "skgcrdp."):
         parts = info.name.split(".")
-        if not any(p.startswith("_") for p in parts) and info.name not in DEPRECATED_MODULES:
+        if not any(p.startswith("_") for p in parts):
             names.append(info.name)
     return names
 

@@ -21,20 +21,6 @@ def test_output_is_two_unit_halves_named_for_the_split(synthetic):
     assert names[0] == "img__z0" and names[d] == "txt__z0" and len(names) == 2 * d
 
 
-def test_the_old_name_of_the_embedding_width_warns(synthetic):
-    X, y, n_image = synthetic
-    model = GMMFeatureExtractor(n_image, random_state=0, **FAST).fit(X, y)
-    with pytest.warns(FutureWarning, match="embedding_dim_"):
-        assert model.n_output_features_ == model.embedding_dim_
-
-
-def test_the_old_module_path_warns_and_gives_the_same_class():
-    import skgcrdp.gmm
-
-    with pytest.warns(FutureWarning, match="skgcrdp.extraction"):
-        assert skgcrdp.gmm.GMMFeatureExtractor is GMMFeatureExtractor
-
-
 @pytest.mark.parametrize("n_samples, wanted, expected", [(1, 3, 1), (7, 3, 1), (8, 3, 2), (100, 3, 3)])
 def test_components_per_class_follow_class_size(n_samples, wanted, expected):
     assert n_components_for(n_samples, wanted) == expected

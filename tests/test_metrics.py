@@ -173,21 +173,7 @@ def test_at_k_metrics_with_heavy_ties_match_a_full_sort(metric, k, rng):
     assert got == pytest.approx(_tied_reference(metric, k, y_q, y_g, scores))
 
 
-def test_the_old_names_still_work_and_warn():
-    import skgcrdp.metrics as metrics
-    from skgcrdp.utils import normalize_rows, similarity_matrix
 
-    Z = np.array([[1.0, 0.0, 0.9, 0.1], [0.0, 1.0, 0.2, 0.8], [1.0, 1.0, 0.5, 0.5]])
-    y = [0, 1, 0]
-    with pytest.warns(FutureWarning, match="similarity="):
-        old = cross_modal_retrieval_score(Z, y, similarity_metric="dot")
-    assert old == cross_modal_retrieval_score(Z, y, similarity="dot")
-    with pytest.warns(FutureWarning, match="skgcrdp.utils.similarity_matrix"):
-        assert metrics.similarity is similarity_matrix
-    with pytest.warns(FutureWarning, match="skgcrdp.utils.normalize_rows"):
-        assert metrics.normalize_rows is normalize_rows
-    with pytest.raises(AttributeError):
-        metrics.no_such_name  # noqa: B018
 
 
 def test_bad_similarity_is_named():

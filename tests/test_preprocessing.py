@@ -177,15 +177,6 @@ def test_global_transform_output_is_honoured():
     assert isinstance(text_pre().fit(frame, y).transform(frame), pd.DataFrame)
 
 
-def test_old_attribute_names_warn():
-    frame, y = captioned_frame()
-    pre = text_pre().fit(frame, y)
-    with pytest.warns(FutureWarning, match="n_image_features_out_"):
-        assert pre.n_output_features_ == {"image": 3, "text": 4}
-    with pytest.warns(FutureWarning, match="n_image_features_out_"):
-        assert pre.n_image_features_ == 3
-
-
 # -- bad input: one clear error each ---------------------------------------------
 
 
