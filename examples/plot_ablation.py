@@ -22,7 +22,8 @@ import numpy as np
 
 from skgcrdp import make_gcrdp_pipeline
 from skgcrdp.datasets import load_openclipart
-from skgcrdp.metrics import cross_modal_retrieval_score, shared_space
+from skgcrdp.metrics import cross_modal_retrieval_score
+from skgcrdp.modalities import shared_space
 from skgcrdp.model_selection import ClassDisjointSplit
 
 data = load_openclipart()

@@ -22,7 +22,8 @@ import numpy as np
 
 from skgcrdp import CrossModalRetriever, embed_modality, make_gcrdp_pipeline
 from skgcrdp.datasets import load_openclipart
-from skgcrdp.metrics import precision_at_k, shared_space
+from skgcrdp.metrics import precision_at_k
+from skgcrdp.modalities import shared_space
 from skgcrdp.model_selection import ClassDisjointSplit
 
 data = load_openclipart()

@@ -28,7 +28,8 @@ import torch
 
 from skgcrdp import embed_modality, make_gcrdp_pipeline
 from skgcrdp.datasets import load_openclipart, load_wikipedia, make_multimodal_classification
-from skgcrdp.metrics import cross_modal_retrieval_score, shared_space
+from skgcrdp.metrics import cross_modal_retrieval_score
+from skgcrdp.modalities import shared_space
 from skgcrdp.model_selection import ClassDisjointSplit
 
 LOADERS = {"wikipedia": load_wikipedia, "openclipart": load_openclipart}

@@ -1,110 +1,38 @@
-"""Baseline embedders in the one-``X`` contract: linear two-view models, DSCMR, profiles and chance.
+"""Baseline embedders in the one-``X`` contract: linear two-view models, DSCMR and chance.
 
 They put scikit-learn's two-view models (``CCA``, ``PLSCanonical``, which
 ``fit(X, Y)`` on two arrays), a published deep method (DSCMR, trained by
-skorch like the GCRDP stages), relative profiles and a random projection
-behind the same ``fit(X, y)`` / ``transform`` / ``transform_modality``
-interface as the GCRDP stages, so any of them can feed a
+skorch like the GCRDP stages) and a random projection behind the same
+``fit(X, y)`` / ``transform`` / ``transform_modality`` interface as the
+GCRDP stages, so any of them can feed a
 :class:`~skgcrdp.RelativeDistanceAligner` or a
-:class:`~skgcrdp.CrossModalRetriever` inside a ``Pipeline``.
+:class:`~skgcrdp.CrossModalRetriever` inside a ``Pipeline``. Relative
+profiles, which GCRDP's pipeline can use too, live in
+:mod:`skgcrdp.profiles`.
 """
 
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import softmax
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import clone
 from sklearn.cross_decomposition import PLSCanonical
 from sklearn.decomposition import PCA
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
+from ._paired import PairedEmbedder
 from ._shared_space import SharedSpaceTransformer, StandardizedInputsMixin
 from .nn import DSCMRLoss, SharedLayerHeads
-from .utils import (
-    SharedSpaceNamesMixin,
-    check_modality,
-    check_no_overflow,
-    normalize_rows,
-    rows_in_parallel,
-    validate_cross_modal,
-    validate_one_modality,
-)
 from .utils._compat import HasMethods, Interval
 
 __all__ = [
     "CrossDecompositionEmbedder",
     "DSCMREmbedder",
     "RandomProjectionEmbedder",
-    "RelativeProfileEmbedder",
-    "centred_profiles",
 ]
 
 
-def centred_profiles(similarity):
-    """Rows of similarities to anchors, centred and of unit length: their cosine is a correlation."""
-    return normalize_rows(similarity - similarity.mean(axis=1, keepdims=True))
-
-
-class _PairedEmbedder(SharedSpaceNamesMixin, TransformerMixin, BaseEstimator):
-    """Standardise each modality, fit ``_fit_views``, embed with ``_embed``."""
-
-    # Subclasses add their own parameters to these.
-    _parameter_constraints = {
-        "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
-    }
-
-    def fit(self, X, y=None):
-        """Fit on paired data.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_pairs, n_features)
-            Image features, then text features.
-        y : array-like of shape (n_pairs,), default=None
-            Ignored; accepted for Pipeline compatibility.
-
-        Returns
-        -------
-        self : object
-        """
-        self._validate_params()
-        X, _, n_image = validate_cross_modal(self, X, reset=True, split="given")
-        self.n_image_features_ = n_image
-        check_no_overflow(X, "X")
-        self.scalers_ = {
-            "image": StandardScaler().fit(X[:, :n_image]),
-            "text": StandardScaler().fit(X[:, n_image:]),
-        }
-        self._fit_views(self._scaled(X[:, :n_image], "image"), self._scaled(X[:, n_image:], "text"))
-        self.embedding_dim_ = self._embed(X[:1, :n_image], "image").shape[1]
-        return self
-
-    def _scaled(self, X, modality):
-        return self.scalers_[modality].transform(X)
-
-    @rows_in_parallel
-    def transform(self, X):
-        """Embed paired data as ``[image half | text half]``."""
-        check_is_fitted(self)
-        X, _, n = validate_cross_modal(self, X, reset=False)
-        return np.hstack([self._embed(X[:, :n], "image"), self._embed(X[:, n:], "text")])
-
-    @rows_in_parallel
-    def transform_modality(self, X, modality):
-        """Embed features of one modality alone (``"image"`` or ``"text"``)."""
-        check_is_fitted(self)
-        return self._embed(validate_one_modality(self, X, modality), check_modality(modality))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = False
-        return tags
-
-
-class CrossDecompositionEmbedder(_PairedEmbedder):
-    """A scikit-learn two-view model (CCA, PLS) as a one-``X`` embedder.
+class CrossDecompositionEmbedder(PairedEmbedder):
+    """Embed paired data with a scikit-learn two-view model (CCA, PLS) in the one-``X`` contract.
 
     Each modality is standardised on the training pairs (and optionally
     reduced by PCA), then ``estimator.fit(X_image, X_text)``; ``transform``
@@ -143,7 +71,7 @@ class CrossDecompositionEmbedder(_PairedEmbedder):
     """
 
     _parameter_constraints = {
-        **_PairedEmbedder._parameter_constraints,
+        **PairedEmbedder._parameter_constraints,
         "estimator": [HasMethods(["fit", "transform"]), None],
         "n_pca_components": [Interval(Integral, 1, None, closed="left"), None],
     }
@@ -347,7 +275,7 @@ class DSCMREmbedder(StandardizedInputsMixin, SharedSpaceTransformer):
         return {"weight_decay": self.weight_decay, "betas": tuple(self.betas)}
 
 
-class RandomProjectionEmbedder(_PairedEmbedder):
+class RandomProjectionEmbedder(PairedEmbedder):
     """Chance level: each standardised modality through its own Gaussian matrix.
 
     The two projections are unrelated, so retrieval across modalities is
@@ -372,7 +300,7 @@ class RandomProjectionEmbedder(_PairedEmbedder):
     """
 
     _parameter_constraints = {
-        **_PairedEmbedder._parameter_constraints,
+        **PairedEmbedder._parameter_constraints,
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
@@ -391,88 +319,3 @@ class RandomProjectionEmbedder(_PairedEmbedder):
 
     def _embed(self, X, modality):
         return self._scaled(X, modality) @ self.components_[modality]
-
-
-class RelativeProfileEmbedder(_PairedEmbedder):
-    """Relative profiles over the training pairs: cross-modal retrieval with no training.
-
-    The training pairs are anchors: image ``i`` and text ``i`` describe the
-    same thing. An image is described by its cosine similarities to the anchor
-    images, a text by its similarities to the anchor texts (each modality
-    standardised on the training pairs); both profiles have one coordinate per
-    anchor pair, so they can be compared across modalities although no map
-    between the modalities is learned. Each profile is centred and scaled to
-    unit length, so the cosine of two profiles is their correlation. This is
-    relative distance preservation in its plainest form: things are close
-    across modalities when they stand in the same relation to the anchors.
-
-    Parameters
-    ----------
-    n_image_features : int, default=None
-        Number of image columns; None reads ``img__``/``txt__`` prefixes.
-    temperature : float, default=None
-        None: profiles of raw cosine similarities. A positive value passes
-        each profile through ``softmax(similarity / temperature)`` first,
-        which stresses the nearest anchors.
-    max_anchors : int, default=None
-        Keep at most this many training pairs as anchors (drawn at random),
-        which bounds the output width; None keeps them all.
-    random_state : int, RandomState instance or None, default=None
-        Draws the anchors when there are more than ``max_anchors``.
-
-    Attributes
-    ----------
-    anchors_ : dict of str to ndarray of shape (n_anchors, n_modality_features)
-        The standardised, unit-length training features of each modality.
-    n_image_features_ : int
-        Number of image columns.
-
-    See Also
-    --------
-    CrossDecompositionEmbedder : A learned linear map between the modalities.
-
-    References
-    ----------
-    L. Moschella, V. Maiorca, M. Fumero, A. Norelli, F. Locatello, E. Rodolà,
-    "Relative representations enable zero-shot latent space communication",
-    ICLR 2023.
-
-    Examples
-    --------
-    >>> from skgcrdp.baselines import RelativeProfileEmbedder
-    >>> from skgcrdp.datasets import make_multimodal_classification
-    >>> from skgcrdp.metrics import cross_modal_retrieval_score
-    >>> X, y = make_multimodal_classification(random_state=0)
-    >>> embedder = RelativeProfileEmbedder(20).fit(X[:150])
-    >>> embedder.transform(X[150:]).shape     # one coordinate per anchor pair
-    (100, 300)
-    >>> bool(cross_modal_retrieval_score(embedder.transform(X[150:]), y[150:]) > 0.5)
-    True
-    """
-
-    _parameter_constraints = {
-        **_PairedEmbedder._parameter_constraints,
-        "temperature": [Interval(Real, 0, None, closed="neither"), None],
-        "max_anchors": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state"],
-    }
-
-    def __init__(self, n_image_features=None, temperature=None, max_anchors=None,
-                 random_state=None):
-        self.n_image_features = n_image_features
-        self.temperature = temperature
-        self.max_anchors = max_anchors
-        self.random_state = random_state
-
-    def _fit_views(self, A, B):
-        if self.max_anchors is not None and len(A) > self.max_anchors:
-            rng = check_random_state(self.random_state)
-            keep = np.sort(rng.choice(len(A), self.max_anchors, replace=False))
-            A, B = A[keep], B[keep]
-        self.anchors_ = {"image": normalize_rows(A), "text": normalize_rows(B)}
-
-    def _embed(self, X, modality):
-        similarity = normalize_rows(self._scaled(X, modality)) @ self.anchors_[modality].T
-        if self.temperature is not None:
-            similarity = softmax(similarity / self.temperature, axis=1)
-        return centred_profiles(similarity)

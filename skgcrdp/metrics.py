@@ -19,7 +19,8 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils.validation import check_array, column_or_1d
 
-from .utils import SIMILARITIES, shared_space, similarity_matrix
+from .modalities import shared_space
+from .utils import SIMILARITIES, similarity_matrix
 from .utils import normalize_rows as _unit_rows  # its public path is skgcrdp.utils
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "ndcg_at_k",
     "precision_at_k",
     "recall_at_k",
-    "shared_space",
 ]
 
 METRICS = ("map", "precision", "recall", "ndcg")
@@ -295,7 +295,7 @@ def embedding_retrieval_score(
     Z_query, Z_gallery, y_query, y_gallery, *, metric="map", k=None, similarity="cosine",
     block_size=None,
 ):
-    """A retrieval metric of query embeddings against gallery embeddings.
+    """Score the retrieval of gallery embeddings by query embeddings with one metric.
 
     The similarity matrix is built block by block and never held whole.
 
@@ -414,9 +414,9 @@ def cross_modal_retrieval_score(
 
 
 class RetrievalScorer:
-    """A scorer ``(estimator, X, y) -> float`` for ``scoring=`` in searches.
+    """Score an estimator's retrieval as ``(estimator, X, y) -> float``, for ``scoring=``.
 
-    Embeds ``X`` with the fitted estimator (see :func:`shared_space`) and
+    Embeds ``X`` with the fitted estimator (see :func:`~skgcrdp.modalities.shared_space`) and
     scores cross-modal retrieval among the given pairs. Built by
     :func:`make_retrieval_scorer`.
     """

@@ -69,7 +69,7 @@ OWN_TYPES = [
     "skgcrdp.baselines.CrossDecompositionEmbedder",
     "skgcrdp.baselines.DSCMREmbedder",
     "skgcrdp.baselines.RandomProjectionEmbedder",
-    "skgcrdp.baselines.RelativeProfileEmbedder",
+    "skgcrdp.profiles.RelativeProfileEmbedder",
     "skgcrdp.union.SharedSpaceUnion",
     "skgcrdp.encoders.ImageEncoder",
     "skgcrdp.encoders.SentenceEncoder",

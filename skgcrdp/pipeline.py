@@ -6,9 +6,9 @@ from .alignment import RelativeDistanceAligner
 from .extraction import GMMFeatureExtractor
 from .retrieval import CrossModalRetriever
 from .union import SharedSpaceUnion, check_profile_weight, make_profile_union
-from .utils import check_preprocess, embed_modality
+from .utils import check_preprocess
 
-__all__ = ["embed_modality", "gcrdp_params", "make_gcrdp_pipeline"]
+__all__ = ["gcrdp_params", "make_gcrdp_pipeline"]
 
 # Step names in the short form that gcrdp_params routes: the learned stages
 # and the profiles of a union.
@@ -36,7 +36,7 @@ def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=
         Torch device of both trained stages.
     relative_profiles : "auto", float or None, default=None
         Put relative profiles over the training pairs
-        (:class:`~skgcrdp.baselines.RelativeProfileEmbedder`, softmax at
+        (:class:`~skgcrdp.profiles.RelativeProfileEmbedder`, softmax at
         temperature 0.2, at most 2048 anchors) beside the learned shared
         space, in a :class:`~skgcrdp.union.SharedSpaceUnion`: the retrieval
         score becomes GCRDP's cosine plus ``w`` times the profiles' cosine.

@@ -11,10 +11,11 @@ import numpy as np
 from sklearn.base import TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .baselines import RelativeProfileEmbedder
 from .metrics import cross_modal_retrieval_score
+from .modalities import embed_modality
 from .model_selection import ClassDisjointSplit
-from .utils import check_modality, embed_modality, normalize_rows, rows_in_parallel
+from .profiles import RelativeProfileEmbedder
+from .utils import check_modality, normalize_rows, rows_in_parallel
 from .utils._compat import BaseComposition, Interval, StrOptions, safe_indexing
 
 __all__ = ["SharedSpaceUnion", "make_profile_union"]
@@ -73,7 +74,7 @@ class SharedSpaceUnion(TransformerMixin, BaseComposition):
     ----------
     transformer_list : list of (str, estimator) tuples
         Shared-space embedders (e.g. a GCRDP ``Pipeline`` without its
-        retriever, :class:`~skgcrdp.baselines.RelativeProfileEmbedder`).
+        retriever, :class:`~skgcrdp.profiles.RelativeProfileEmbedder`).
     weights : dict of str to float, "auto" or None, default=None
         Weight of each transformer; None gives every transformer weight 1;
         names left out of a dict get 1. A transformer of weight 0 is left
@@ -108,7 +109,8 @@ class SharedSpaceUnion(TransformerMixin, BaseComposition):
 
     Examples
     --------
-    >>> from skgcrdp.baselines import RelativeProfileEmbedder, RandomProjectionEmbedder
+    >>> from skgcrdp.baselines import RandomProjectionEmbedder
+    >>> from skgcrdp.profiles import RelativeProfileEmbedder
     >>> from skgcrdp.datasets import make_multimodal_classification
     >>> from skgcrdp.union import SharedSpaceUnion
     >>> X, y = make_multimodal_classification(n_classes=8, random_state=0)
@@ -307,7 +309,7 @@ def make_profile_union(name, member, n_image_features=None, *, weight="auto", ra
     """``member`` beside relative profiles over the training pairs, in a :class:`SharedSpaceUnion`.
 
     The profiles are softmax relative profiles
-    (:class:`~skgcrdp.baselines.RelativeProfileEmbedder`, temperature 0.2,
+    (:class:`~skgcrdp.profiles.RelativeProfileEmbedder`, temperature 0.2,
     at most 2048 anchors); retrieval in the union scores ``member``'s cosine
     plus ``weight`` times the profiles' cosine.
 

@@ -4,11 +4,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skgcrdp import CrossModalRetriever, RelativeDistanceAligner, embed_modality
-from skgcrdp.baselines import (
-    CrossDecompositionEmbedder,
-    RandomProjectionEmbedder,
-    RelativeProfileEmbedder,
-)
+from skgcrdp.baselines import CrossDecompositionEmbedder, RandomProjectionEmbedder
+from skgcrdp.profiles import RelativeProfileEmbedder
 
 
 def test_cross_decomposition_equals_the_two_view_model(synthetic):
@@ -82,7 +79,6 @@ def test_pca_front_lets_cca_fit_more_features_than_pairs(rng):
 
 def test_relative_profiles_are_centred_similarities_to_the_anchors(synthetic):
     X, y, n_image = synthetic
-    from skgcrdp.baselines import RelativeProfileEmbedder
     from skgcrdp.utils import normalize_rows
 
     train, test = X[:120], X[120:]
@@ -101,7 +97,6 @@ def test_relative_profiles_are_centred_similarities_to_the_anchors(synthetic):
 
 
 def test_relative_profiles_retrieve_unseen_classes_without_training(synthetic):
-    from skgcrdp.baselines import RelativeProfileEmbedder
     from skgcrdp.metrics import cross_modal_retrieval_score
 
     X, y, n_image = synthetic

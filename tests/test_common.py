@@ -15,8 +15,8 @@ from skgcrdp.baselines import (
     CrossDecompositionEmbedder,
     DSCMREmbedder,
     RandomProjectionEmbedder,
-    RelativeProfileEmbedder,
 )
+from skgcrdp.profiles import RelativeProfileEmbedder
 from skgcrdp.union import SharedSpaceUnion
 
 SKLEARN_BEFORE_1_7 = tuple(int(p) for p in sklearn.__version__.split(".")[:2]) < (1, 7)

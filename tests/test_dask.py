@@ -172,8 +172,9 @@ def test_faiss_shards_find_most_true_neighbours(client):
 
 
 def test_a_union_with_relative_profiles_embeds_a_dask_array_like_numpy():
-    from skgcrdp.baselines import CrossDecompositionEmbedder, RelativeProfileEmbedder
+    from skgcrdp.baselines import CrossDecompositionEmbedder
     from skgcrdp.datasets import make_multimodal_classification
+    from skgcrdp.profiles import RelativeProfileEmbedder
     from skgcrdp.union import SharedSpaceUnion
     from skgcrdp.utils import is_dask_array
 

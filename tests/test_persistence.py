@@ -30,10 +30,10 @@ from skgcrdp.baselines import (  # noqa: E402
     CrossDecompositionEmbedder,
     DSCMREmbedder,
     RandomProjectionEmbedder,
-    RelativeProfileEmbedder,
 )
-from skgcrdp.metrics import shared_space  # noqa: E402
+from skgcrdp.modalities import shared_space  # noqa: E402
 from skgcrdp.persistence import FORMAT_VERSION, ModelFileError  # noqa: E402
+from skgcrdp.profiles import RelativeProfileEmbedder  # noqa: E402
 from skgcrdp.union import SharedSpaceUnion  # noqa: E402
 
 from .conftest import FAST  # noqa: E402
@@ -123,7 +123,7 @@ def test_loads_in_a_fresh_process(fitted, synthetic, tmp_path):
     script = tmp_path / "child.py"
     script.write_text(textwrap.dedent(f"""
         import numpy as np, skgcrdp
-        from skgcrdp.metrics import shared_space
+        from skgcrdp.modalities import shared_space
         model = skgcrdp.load({str(path)!r})
         np.save({str(tmp_path / "Z.npy")!r}, shared_space(model, np.load({str(tmp_path / "X.npy")!r})))
     """))

@@ -22,7 +22,7 @@ from skgcrdp import (
     embed_modality,
     make_gcrdp_pipeline,
 )
-from skgcrdp.metrics import shared_space
+from skgcrdp.modalities import shared_space
 from skgcrdp.model_selection import ClassDisjointSplit
 
 from .conftest import FAST

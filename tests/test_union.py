@@ -5,14 +5,11 @@ import pandas as pd
 import pytest
 
 from skgcrdp import embed_modality, gcrdp_params, make_gcrdp_pipeline
-from skgcrdp.baselines import (
-    CrossDecompositionEmbedder,
-    RandomProjectionEmbedder,
-    RelativeProfileEmbedder,
-)
+from skgcrdp.baselines import CrossDecompositionEmbedder, RandomProjectionEmbedder
 from skgcrdp.datasets import make_multimodal_classification
 from skgcrdp.metrics import mean_average_precision
 from skgcrdp.model_selection import ClassDisjointSplit
+from skgcrdp.profiles import RelativeProfileEmbedder
 from skgcrdp.union import SharedSpaceUnion, make_profile_union
 from skgcrdp.utils import normalize_rows
 

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from ._base import feature_names, load_arrays, package_result
+from ._shipped import feature_names, load_arrays, package_result
 
 __all__ = ["load_openclipart"]
 

@@ -1,6 +1,5 @@
-"""Plain torch parts of GCRDP: encoders and losses, free of scikit-learn."""
+"""Plain torch parts of GCRDP, free of scikit-learn: the modality towers and the losses."""
 
-from .encoders import MLP, ModalityHeads, SharedLayerHeads
 from .losses import (
     DSCMRLoss,
     MultiPositiveContrastiveLoss,
@@ -10,6 +9,7 @@ from .losses import (
     multi_positive_contrastive_loss,
     relative_distance_loss,
 )
+from .towers import MLP, ModalityHeads, SharedLayerHeads
 
 __all__ = [
     "DSCMRLoss",

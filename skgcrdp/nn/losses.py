@@ -369,7 +369,7 @@ class MultiPositiveContrastiveLoss(nn.Module):
         return prototypes, resp.view(n, 2 * width), exists
 
     def forward(self, y_pred, y_true):
-        """The loss of a batch: ``y_pred`` the pair ``(z_image, z_text)``, ``y_true`` the classes."""
+        """Compute the loss of a batch: ``y_pred`` the pair ``(z_image, z_text)``, ``y_true`` the classes."""
         z_image, z_text = y_pred
         labels = y_true.long()
         anchors = torch.cat([z_image, z_text])
@@ -404,7 +404,7 @@ class RelativeDistanceLoss(nn.Module):
         self.instance_weight = instance_weight
 
     def forward(self, y_pred, y_true):
-        """The loss of a batch: ``y_pred`` the pair ``(z_image, z_text)``, ``y_true`` the classes."""
+        """Compute the loss of a batch: ``y_pred`` the pair ``(z_image, z_text)``, ``y_true`` the classes."""
         z_image, z_text = y_pred
         labels = y_true.long()
         loss = z_image.sum() * 0.0
@@ -431,7 +431,7 @@ def _pairwise_nll(a, b, same_label):
 
 
 def dscmr_loss(z_image, z_text, labels_image, labels_text, targets, alpha=1e-3, beta=1e-1):
-    """The DSCMR objective ``J = J1 + alpha * J2 + beta * J3`` of a batch of pairs.
+    """Compute the DSCMR objective ``J = J1 + alpha * J2 + beta * J3`` of a batch of pairs.
 
     * ``J1``, discrimination in the label space: the mean over pairs of
       ``||P^T u_i - y_i|| + ||P^T v_i - y_i||``, ``P`` the linear classifier,
@@ -493,6 +493,6 @@ class DSCMRLoss(nn.Module):
         self.beta = beta
 
     def forward(self, y_pred, y_true):
-        """The loss of a batch: ``y_pred`` the module's four outputs, ``y_true`` the classes."""
+        """Compute the loss of a batch: ``y_pred`` the module's four outputs, ``y_true`` the classes."""
         targets = F.one_hot(y_true.long(), self.n_classes)
         return dscmr_loss(*y_pred, targets, alpha=self.alpha, beta=self.beta)

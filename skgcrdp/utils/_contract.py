@@ -4,8 +4,8 @@ Every estimator of skgcrdp takes a single 2-D array whose first
 ``n_image_features`` columns are the image features of a pair and whose
 remaining columns are its text features. Keeping one ``X`` is what lets the
 estimators run inside unmodified scikit-learn tools (``Pipeline``,
-``GridSearchCV``, ``clone``...). This module holds the helpers that build and
-split such arrays and the validation shared by all estimators.
+``GridSearchCV``, ``clone``...). This module holds the validation shared by
+all estimators; :mod:`skgcrdp.modalities` builds and splits such arrays.
 """
 
 import numbers
@@ -29,8 +29,6 @@ __all__ = [
     "check_split",
     "resolve_n_image_features",
     "shared_space_names",
-    "split_modalities",
-    "stack_modalities",
     "validate_cross_modal",
     "validate_one_modality",
 ]
@@ -38,74 +36,6 @@ __all__ = [
 IMAGE_PREFIX = "img__"
 TEXT_PREFIX = "txt__"
 MODALITIES = ("image", "text")
-
-
-def stack_modalities(X_image, X_text):
-    """Put image and text features of the same pairs side by side.
-
-    Parameters
-    ----------
-    X_image : array-like of shape (n_pairs, n_image_features)
-        Image features, one row per pair.
-    X_text : array-like of shape (n_pairs, n_text_features)
-        Text features of the same pairs, in the same order.
-
-    Returns
-    -------
-    X : ndarray of shape (n_pairs, n_image_features + n_text_features)
-        The cross-modal array expected by every skgcrdp estimator.
-
-    See Also
-    --------
-    split_modalities : The inverse operation.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skgcrdp import stack_modalities
-    >>> stack_modalities(np.ones((2, 3)), np.zeros((2, 1))).shape
-    (2, 4)
-    """
-    X_image = check_array(X_image, dtype=None, input_name="X_image")
-    X_text = check_array(X_text, dtype=None, input_name="X_text")
-    if X_image.shape[0] != X_text.shape[0]:
-        raise ValueError(
-            f"X_image has {X_image.shape[0]} rows but X_text has "
-            f"{X_text.shape[0]}: the two modalities must hold the same pairs."
-        )
-    return np.hstack([X_image, X_text])
-
-
-def split_modalities(X, n_image_features=None):
-    """Split a cross-modal array into its image and text blocks.
-
-    Parameters
-    ----------
-    X : array-like or DataFrame of shape (n_pairs, n_features)
-        Image features first, then text features.
-    n_image_features : int, default=None
-        Number of image columns. If None, ``X`` must be a DataFrame whose
-        columns carry the ``img__`` / ``txt__`` prefixes.
-
-    Returns
-    -------
-    X_image : ndarray of shape (n_pairs, n_image_features)
-    X_text : ndarray of shape (n_pairs, n_features - n_image_features)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skgcrdp import split_modalities
-    >>> X_image, X_text = split_modalities(np.arange(8).reshape(2, 4), 3)
-    >>> X_image.shape, X_text.shape
-    ((2, 3), (2, 1))
-    """
-    n_image = resolve_n_image_features(X, n_image_features)
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"Expected a 2-D cross-modal array, got {X.ndim}-D.")
-    check_split(n_image, X.shape[1])
-    return X[:, :n_image], X[:, n_image:]
 
 
 def _prefixed_split(columns):
@@ -289,7 +219,7 @@ def check_min_classes(y, n_min=2):
 
 
 def check_preprocess(preprocess, n_image_features=None):
-    """A preprocessing step for the front of a pipeline, given the raw split if it lacks one.
+    """Check a preprocessing step for the front of a pipeline; give it the raw split if it lacks one.
 
     It must transform each modality on its own (``transform_modality``), or
     the pipeline could not embed a gallery or queries of one modality. A

@@ -1,4 +1,4 @@
-"""What the embedded data sets' loaders share: the file, column names, frames or a Bunch."""
+"""Read the shipped data files: the arrays, column names, and a frame or a Bunch."""
 
 from importlib import resources
 

@@ -1,4 +1,4 @@
-"""Modality encoders: one small network per modality into a shared space."""
+"""Modality towers: one small trained network per modality into a shared space."""
 
 from torch import nn
 from torch.nn import functional as F
@@ -28,7 +28,7 @@ class MLP(nn.Sequential):
 
 
 class ModalityHeads(nn.Module):
-    """An image network and a text network whose outputs share one space.
+    """Map images and texts into one space, each through a network of its own.
 
     The forward pass takes ``image`` and ``text`` batches and returns the
     pair of embeddings; either may be None to embed one modality alone.
