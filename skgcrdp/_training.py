@@ -1,33 +1,224 @@
-"""Training underneath the estimators: skorch nets, devices, seeds, guards."""
+"""Training underneath the trained estimators: the steps their ``fit`` methods call.
+
+A trained stage's ``fit`` reads top-down as a sequence of these steps:
+:func:`encode_labels`, :func:`fit_scalers` and :func:`training_pairs`
+prepare the pairs; :func:`training_session` seeds torch for the fit;
+:func:`new_training_net` makes the skorch net (:func:`build_net`,
+:func:`checkpoint_callbacks`); a :class:`TrainingRun` trains it one epoch
+at a time, so that a stage can run a step of its own between epochs (the
+extractor's mixture refits) where its ``fit`` shows it; :func:`train_net`
+does all of that for a stage that runs nothing between epochs; and
+:func:`warn_if_interrupted` ends a fit.
+Below that lie skorch's net with a device-side batch loop
+(:class:`TwoTowerNet`), seeds, devices and embedding in blocks.
+"""
 
 import contextlib
 import math
 import numbers
 import threading
 import warnings
+from pathlib import Path
 
+import joblib
 import numpy as np
 import torch
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, Checkpoint
 
-from .exceptions import NonFiniteLossError
-from .utils import resolve_device, worker_threads
+from .exceptions import InterruptedFitWarning, NonFiniteLossError
+from .utils import check_min_classes, check_no_overflow, resolve_device, worker_threads
 
 __all__ = [
     "DeviceBatches",
-    "as_device_tensor",
     "StopOnNonFiniteLoss",
+    "TrainingRun",
     "TwoTowerNet",
+    "as_device_tensor",
     "build_net",
+    "checkpoint_callbacks",
     "draw_seed",
     "embed_numpy",
     "embed_tensor",
+    "encode_labels",
+    "fit_scalers",
     "module_output_width",
+    "new_training_net",
+    "scale",
     "seeded_torch",
+    "train_net",
+    "training_pairs",
+    "training_session",
+    "warn_if_interrupted",
     "worker_torch_threads",
 ]
+
+MODALITIES = ("image", "text")
+
+
+def encode_labels(y):
+    """Check that ``y`` holds enough classes; return them and each pair's class code (int64)."""
+    check_min_classes(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    return classes, codes.astype(np.int64)
+
+
+# Rows per block when fitting the scalers: ``StandardScaler.fit`` works on a
+# float64 copy of its whole input, which for a large float32 input is twice
+# the input; block by block that copy is bounded.
+SCALER_BLOCK_ROWS = 65536
+
+
+def _fit_scaler(X):
+    """Fit a ``StandardScaler`` on ``X`` in blocks of rows (one block: exactly ``fit``)."""
+    scaler = StandardScaler()
+    for start in range(0, max(len(X), 1), SCALER_BLOCK_ROWS):
+        scaler.partial_fit(X[start : start + SCALER_BLOCK_ROWS])
+    return scaler
+
+
+def fit_scalers(X, n_image):
+    """Fit a standard scaler per modality of the pairs ``X`` (``n_image`` image columns first)."""
+    parts = {"image": X[:, :n_image], "text": X[:, n_image:]}
+    for modality, part in parts.items():
+        check_no_overflow(part, f"The {modality} part of X")
+    return {modality: _fit_scaler(part) for modality, part in parts.items()}
+
+
+def scale(scalers, modality, X):
+    """Standardise features of ``modality`` with ``scalers`` (None leaves them as they are)."""
+    return X if scalers is None else scalers[modality].transform(X)
+
+
+def training_pairs(X, n_image, scalers):
+    """Split the pairs ``X`` into the float32 array of each modality that the networks read.
+
+    At most one copy of the input is made: standardising makes it, and a
+    float32 result is used as it is (on the CPU the network reads it in
+    place).
+    """
+    parts = {"image": X[:, :n_image], "text": X[:, n_image:]}
+    return {m: scale(scalers, m, part).astype(np.float32, copy=False) for m, part in parts.items()}
+
+
+@contextlib.contextmanager
+def training_session(seed):
+    """Train inside this block: torch seeded with ``seed``, on a dask worker's threads only."""
+    with worker_torch_threads(), seeded_torch(seed):
+        yield
+
+
+def checkpoint_callbacks(estimator, X, labels):
+    """Return skorch's ``Checkpoint`` in a folder of its own when ``checkpoint_dir`` is set.
+
+    The folder's name hashes the estimator's parameters (but those that do
+    not change what is trained) and the training data, so that parallel
+    fits never share files and a later fit of the same estimator on the same
+    data finds its checkpoint.
+    """
+    if estimator.checkpoint_dir is None:
+        return []
+    params = {k: v for k, v in estimator.get_params().items()
+              if k not in ("verbose", "device", "checkpoint_dir", "max_epochs")}
+    name = type(estimator).__name__
+    key = joblib.hash((name, params, X, labels))
+    folder = Path(estimator.checkpoint_dir) / f"{name}-{key}"
+    return [("checkpoint", Checkpoint(monitor=None, dirname=str(folder), f_criterion=None))]
+
+
+class TrainingRun:
+    """Train a skorch net one epoch at a time, resuming from its checkpoint if it has one.
+
+    skorch's ``fit`` runs all epochs in one call; a run lets the estimator's
+    ``fit`` loop over the epochs itself, so that what happens between two
+    epochs stands in that loop. The callbacks see one training run, as under
+    ``fit``: ``on_train_begin`` once, then each epoch, then ``on_train_end``
+    (:meth:`finish`). Ctrl-C ends the run quietly, as it ends skorch's
+    ``fit``; :attr:`interrupted` then says so.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        An untrained net; initialised here, from its checkpoint when a
+        ``"checkpoint"`` callback has one on disk.
+    pairs : dict of {"image", "text"} to ndarray
+        The training pairs of each modality (:func:`training_pairs`); they
+        move to the net's device once.
+    labels : ndarray of shape (n_pairs,)
+        Class code of each pair.
+    """
+
+    def __init__(self, net, pairs, labels):
+        self.net = net.initialize()
+        self.pairs = {m: as_device_tensor(v, net.device) for m, v in pairs.items()}
+        self.labels = as_device_tensor(labels, net.device)
+        self.interrupted = False
+        checkpoint = dict(net.callbacks_).get("checkpoint")
+        if checkpoint is not None and Path(checkpoint.dirname, "history.json").exists():
+            net.load_params(checkpoint=checkpoint)
+        # The first epoch of this run: 0, or the epochs a checkpoint already holds.
+        self.first_epoch = len(net.history)
+        net.notify("on_train_begin", X=self.pairs, y=self.labels)
+
+    def train_epoch(self):
+        """Train one epoch; return False when Ctrl-C interrupted it."""
+        try:
+            self.net.fit_loop(self.pairs, self.labels, epochs=1)
+        except KeyboardInterrupt:
+            self.interrupted = True
+        return not self.interrupted
+
+    def train_epochs(self, until):
+        """Train the epochs left up to epoch ``until``, or until Ctrl-C."""
+        for _ in range(self.first_epoch, until):
+            if not self.train_epoch():
+                break
+
+    def finish(self):
+        """End the run as skorch's ``fit`` ends: ``on_train_end`` for the callbacks."""
+        self.net.notify("on_train_end", X=self.pairs, y=self.labels)
+        self.pairs = self.labels = None
+
+
+def new_training_net(estimator, X, labels, pairs, seed):
+    """Build ``estimator``'s untrained net for the pairs, checkpointed when it asks for it."""
+    return estimator._new_net(pairs["image"].shape[1], pairs["text"].shape[1], seed=seed,
+                              device=estimator.device,
+                              callbacks=checkpoint_callbacks(estimator, X, labels))
+
+
+def train_net(estimator, X, labels, pairs):
+    """Build ``estimator``'s net and train it for its ``max_epochs`` epochs, or until Ctrl-C.
+
+    For the stages that run nothing of their own between epochs: the
+    extractor writes this loop out, with its mixture refits in it.
+    """
+    seed = draw_seed(estimator.random_state)
+    with training_session(seed):
+        net = new_training_net(estimator, X, labels, pairs, seed)
+        run = TrainingRun(net, pairs, labels)
+        run.train_epochs(until=estimator.max_epochs)
+        run.finish()
+    return net
+
+
+def warn_if_interrupted(estimator):
+    """Return the epochs ``estimator.net_`` trained, warning when they are fewer than asked."""
+    n_epochs = len(estimator.net_.history)
+    if n_epochs < estimator.max_epochs:
+        # skorch ends training quietly on Ctrl-C; say so rather than hand
+        # back an undertrained model as if nothing happened.
+        name = type(estimator).__name__
+        warnings.warn(
+            f"{name} training was interrupted after {n_epochs} of {estimator.max_epochs} "
+            "epochs; the estimator is fitted with the network as it was then. Fit again to "
+            "train it fully.",
+            InterruptedFitWarning,
+            stacklevel=3,
+        )
+    return n_epochs
 
 
 def draw_seed(random_state):

@@ -3,7 +3,15 @@
 from numbers import Integral, Real
 
 from ._shared_space import SharedSpaceTransformer
+from ._training import (
+    encode_labels,
+    module_output_width,
+    train_net,
+    training_pairs,
+    warn_if_interrupted,
+)
 from .nn import RelativeDistanceLoss
+from .utils import validate_cross_modal
 from .utils._compat import Interval
 
 __all__ = ["RelativeDistanceAligner"]
@@ -110,8 +118,6 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
     (200, 16)
     """
 
-    _split = "halves"
-
     _parameter_constraints = {
         **SharedSpaceTransformer._parameter_constraints,
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
@@ -163,6 +169,30 @@ class RelativeDistanceAligner(SharedSpaceTransformer):
         self.random_state = random_state
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
+
+    def fit(self, X, y):
+        """Train the heads to preserve relative distances across the modalities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_features)
+            Image embeddings, then text embeddings, of each pair.
+        y : array-like of shape (n_pairs,)
+            Class of each pair: the prototypes and the contrastive term use it.
+
+        Returns
+        -------
+        self : RelativeDistanceAligner
+            This aligner, fitted.
+        """
+        self._validate_params()
+        # Without n_image_features, equal halves: the layout every shared-space stage outputs.
+        X, y, self.n_image_features_ = validate_cross_modal(self, X, y, reset=True, split="halves")
+        self.classes_, labels = encode_labels(y)
+        self.net_ = train_net(self, X, labels, training_pairs(X, self.n_image_features_, None))
+        self.n_epochs_ = warn_if_interrupted(self)
+        self.embedding_dim_ = module_output_width(self.net_.module_)
+        return self
 
     def _module_params(self, n_image, n_text):
         return dict(

@@ -20,8 +20,17 @@ from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 
 from ._paired import PairedEmbedder
-from ._shared_space import SharedSpaceTransformer, StandardizedInputsMixin
+from ._shared_space import SharedSpaceTransformer
+from ._training import (
+    encode_labels,
+    fit_scalers,
+    module_output_width,
+    train_net,
+    training_pairs,
+    warn_if_interrupted,
+)
 from .nn import DSCMRLoss, SharedLayerHeads
+from .utils import validate_cross_modal
 from .utils._compat import HasMethods, Interval
 
 __all__ = [
@@ -106,7 +115,7 @@ class CrossDecompositionEmbedder(PairedEmbedder):
         return self.estimator_.transform(placeholder, X)[1]
 
 
-class DSCMREmbedder(StandardizedInputsMixin, SharedSpaceTransformer):
+class DSCMREmbedder(SharedSpaceTransformer):
     """Deep Supervised Cross-Modal Retrieval (DSCMR), trained by skorch.
 
     Each modality has its own hidden layers; one linear layer that both
@@ -182,6 +191,9 @@ class DSCMREmbedder(StandardizedInputsMixin, SharedSpaceTransformer):
         Class labels seen during fit (the classifier's outputs).
     embedding_dim_ : int
         Width of each modality's representation.
+    scalers_ : dict of {"image", "text"} to StandardScaler, or None
+        The scaler fitted on each modality's training features; None when
+        ``standardize=False``.
     n_epochs_ : int
         Epochs trained.
     net_ : skorch.NeuralNet
@@ -256,6 +268,30 @@ class DSCMREmbedder(StandardizedInputsMixin, SharedSpaceTransformer):
         self.random_state = random_state
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
+
+    def fit(self, X, y):
+        """Train the modality networks, the shared layer and the label classifier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_features)
+            The training pairs: image columns first, then text columns.
+        y : array-like of shape (n_pairs,)
+            Class of each pair: the classifier's target.
+
+        Returns
+        -------
+        self : DSCMREmbedder
+            This embedder, fitted.
+        """
+        self._validate_params()
+        X, y, self.n_image_features_ = validate_cross_modal(self, X, y, reset=True, split="given")
+        self.classes_, labels = encode_labels(y)
+        self.scalers_ = fit_scalers(X, self.n_image_features_) if self.standardize else None
+        self.net_ = train_net(self, X, labels, training_pairs(X, self.n_image_features_, self.scalers_))
+        self.n_epochs_ = warn_if_interrupted(self)
+        self.embedding_dim_ = module_output_width(self.net_.module_)
+        return self
 
     def _module_params(self, n_image, n_text):
         return dict(

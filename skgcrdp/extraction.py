@@ -1,24 +1,41 @@
 """The extract step: GMM-based comprehensive feature extraction, the GC of GCRDP.
 
-:class:`GMMFeatureExtractor`, with the class mixtures it refits while it trains.
+:class:`GMMFeatureExtractor`, with the class mixtures it refits between
+training epochs.
 """
 
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 
 from ._mixtures import ClassMixtures
-from ._shared_space import SharedSpaceTransformer, StandardizedInputsMixin
-from ._training import as_device_tensor, embed_tensor
+from ._shared_space import SharedSpaceTransformer
+from ._training import (
+    TrainingRun,
+    as_device_tensor,
+    draw_seed,
+    embed_tensor,
+    encode_labels,
+    fit_scalers,
+    module_output_width,
+    new_training_net,
+    training_pairs,
+    training_session,
+    warn_if_interrupted,
+)
 from .nn import MultiPositiveContrastiveLoss
+from .utils import validate_cross_modal
 from .utils._compat import Interval, StrOptions
 
 __all__ = ["GMMFeatureExtractor"]
 
+# EM steps of a refit at most; each class stops earlier at its own convergence.
+MIXTURE_MAX_ITER = 20
+
+
 def _classes_with_mixtures(y, min_pairs):
-    """The classes (and their pair counts) with at least ``min_pairs`` pairs."""
+    """Return the classes with at least ``min_pairs`` pairs, and their pair counts."""
     classes, counts = np.unique(y, return_counts=True)
     keep = counts >= min_pairs
     return classes[keep], counts[keep]
@@ -31,9 +48,12 @@ MAX_PAIRS_PER_MIXTURE = 256
 
 
 def _mixture_rows(y, classes, counts, seed):
-    """Rows the mixtures are fitted on: every pair of ``classes`` (of ``counts`` pairs), at
-    most ``MAX_PAIRS_PER_MIXTURE`` of each (a seeded draw); all rows as a slice when that is
-    every row, so that the tensors can share the data's memory."""
+    """Choose the rows the mixtures are fitted on.
+
+    Every pair of ``classes`` (of ``counts`` pairs), at most
+    ``MAX_PAIRS_PER_MIXTURE`` of each (a seeded draw); all rows as a slice
+    when that is every row, so that the tensors can share the data's memory.
+    """
     if counts.sum() == len(y) and counts.max() <= MAX_PAIRS_PER_MIXTURE:
         return slice(None)
     # Each class's rows in order, from one sort rather than a pass over y per class.
@@ -45,76 +65,41 @@ def _mixture_rows(y, classes, counts, seed):
     return np.sort(np.concatenate(rows))
 
 
-class _RefitMixtures(Callback):
-    """Refit the class mixtures on the current embeddings every few epochs.
+class _PairMixtures:
+    """Fit the class mixtures of both modalities on the current embeddings of the pairs.
 
-    The criterion receives the new mixtures; between refits they stay fixed,
-    so that the prototypes are targets rather than moving parts of a batch.
-    The pairs of the classes with mixtures move to the training device once;
-    each refit embeds them there in large blocks and runs one batched EM
-    over all classes (:class:`~skgcrdp._mixtures.ClassMixtures`),
-    warm-started from the previous refit.
+    The pairs of the classes with mixtures (at most ``MAX_PAIRS_PER_MIXTURE``
+    of each) move to the training device once; each :meth:`refit` embeds
+    them there in large blocks, runs one batched EM over all classes
+    (:class:`~skgcrdp._mixtures.ClassMixtures`), warm-started from the
+    previous refit, and hands the mixtures to the net's loss. Between
+    refits they stay fixed, so that the prototypes are targets rather than
+    moving parts of a batch.
     """
 
-    def __init__(self, X_image, X_text, y, classes, counts, interval, **mixture_params):
-        self.X_image = X_image
-        self.X_text = X_text
-        self.y = y
-        self.classes = classes
-        self.counts = counts
-        self.interval = interval
-        self.mixture_params = mixture_params
-
-    def initialize(self):
-        self.mixtures_ = None
-        return self
-
-    def _start(self, device):
-        """The mixtures' pairs on ``device``, and empty mixtures of their classes."""
-        rows = _mixture_rows(self.y, self.classes, self.counts, self.mixture_params["seed"])
-        labels = torch.as_tensor(np.searchsorted(self.classes, self.y[rows]), device=device)
-        self.data_ = {m: as_device_tensor(X[rows], device)
-                      for m, X in (("image", self.X_image), ("text", self.X_text))}
-        self.mixtures_ = {m: ClassMixtures(labels, **self.mixture_params) for m in self.data_}
+    def __init__(self, pairs, labels, classes, counts, device, **mixture_params):
+        rows = _mixture_rows(labels, classes, counts, mixture_params["seed"])
+        codes = torch.as_tensor(np.searchsorted(classes, labels[rows]), device=device)
+        self.data = {m: as_device_tensor(X[rows], device) for m, X in pairs.items()}
+        self.mixtures = {m: ClassMixtures(codes, **mixture_params) for m in self.data}
         # Both modalities' mixtures have the same components: their classes, encoded as y is.
-        self.component_labels_ = torch.as_tensor(self.classes, device=device)[
-            self.mixtures_["image"].component_labels]
+        self.component_labels = torch.as_tensor(classes, device=device)[
+            self.mixtures["image"].component_labels]
 
     def refit(self, net):
-        if self.mixtures_ is None:
-            self._start(net.device)
-        for modality, X in self.data_.items():
-            self.mixtures_[modality].fit(embed_tensor(net.module_, X, modality))
-        net.criterion_.set_mixtures(self.mixtures_["image"].flat(), self.mixtures_["text"].flat(),
-                                    self.component_labels_)
-
-    def on_epoch_begin(self, net, **kwargs):
-        # The first epoch of a fit (also of one resumed from a checkpoint)
-        # needs mixtures; then every `interval` epochs.
-        if self.mixtures_ is None or (len(net.history) - 1) % self.interval == 0:
-            self.refit(net)
-
-    def on_train_end(self, net, **kwargs):
-        # The stored prototypes describe the final encoders.
-        self.refit(net)
+        """Refit the mixtures on the pairs as ``net`` embeds them now, and give them to its loss."""
+        for modality, X in self.data.items():
+            self.mixtures[modality].fit(embed_tensor(net.module_, X, modality))
+        net.criterion_.set_mixtures(self.mixtures["image"].flat(), self.mixtures["text"].flat(),
+                                    self.component_labels)
 
     def prototypes(self, modality):
-        """Means of the final components of ``modality``, and their classes (encoded)."""
-        return (self.mixtures_[modality].flat()[0].cpu().numpy(),
-                self.component_labels_.cpu().numpy())
-
-    def release_data(self):
-        """Neither the training data nor the mixtures' tensors live on in the fitted estimator.
-
-        The prototypes are copied out first (:meth:`prototypes`); tensors left
-        here, outside what skorch maps between devices, would keep a
-        GPU-trained model from loading without CUDA.
-        """
-        self.X_image = self.X_text = self.y = self.data_ = self.mixtures_ = None
-        self.component_labels_ = None
+        """Return the means of the components of ``modality`` and their classes (encoded)."""
+        return (self.mixtures[modality].flat()[0].cpu().numpy(),
+                self.component_labels.cpu().numpy())
 
 
-class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
+class GMMFeatureExtractor(SharedSpaceTransformer):
     """Comprehensive feature extraction with per-modality Gaussian mixtures.
 
     Two modality encoders (small MLPs) map image and text features into one
@@ -217,6 +202,9 @@ class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
         Class labels seen during fit.
     embedding_dim_ : int
         Width of each modality's embedding.
+    scalers_ : dict of {"image", "text"} to StandardScaler, or None
+        The scaler fitted on each modality's training features; None when
+        ``standardize=False``.
     n_epochs_ : int
         Epochs trained; fewer than ``max_epochs`` when training was
         interrupted (an ``InterruptedFitWarning`` says so).
@@ -328,32 +316,66 @@ class GMMFeatureExtractor(StandardizedInputsMixin, SharedSpaceTransformer):
             instance_weight=self.instance_weight,
         )
 
-    def _callbacks(self, X_image, X_text, y, seed):
-        classes, counts = _classes_with_mixtures(y, self.min_pairs_for_mixture)
+    def fit(self, X, y):
+        """Train the encoders, refitting the class mixtures every ``refit_interval`` epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_pairs, n_features)
+            Image features, then text features, of each pair.
+        y : array-like of shape (n_pairs,)
+            Class of each pair: its positives and its mixture are its class's.
+
+        Returns
+        -------
+        self : GMMFeatureExtractor
+            This extractor, fitted.
+        """
+        self._validate_params()
+        X, y, self.n_image_features_ = validate_cross_modal(self, X, y, reset=True, split="given")
+        self.classes_, labels = encode_labels(y)
+        self.scalers_ = fit_scalers(X, self.n_image_features_) if self.standardize else None
+        pairs = training_pairs(X, self.n_image_features_, self.scalers_)
+        seed = draw_seed(self.random_state)
+        with training_session(seed):
+            self.net_ = new_training_net(self, X, labels, pairs, seed)
+            run = TrainingRun(self.net_, pairs, labels)
+            mixtures = self._new_mixtures(pairs, labels, seed)
+            for epoch in range(run.first_epoch, self.max_epochs):
+                # Mixtures for the first epoch of a run, then every `refit_interval` epochs.
+                if mixtures is not None and (epoch == run.first_epoch
+                                             or epoch % self.refit_interval == 0):
+                    mixtures.refit(self.net_)
+                if not run.train_epoch():
+                    break
+            run.finish()
+            if mixtures is not None:
+                mixtures.refit(self.net_)  # the stored prototypes describe the final encoders
+        self._store_prototypes(mixtures)
+        self.n_epochs_ = warn_if_interrupted(self)
+        self.embedding_dim_ = module_output_width(self.net_.module_)
+        return self
+
+    def _new_mixtures(self, pairs, labels, seed):
+        """Make the mixtures of the classes with enough pairs; None when no prototypes are used."""
+        classes, counts = _classes_with_mixtures(labels, self.min_pairs_for_mixture)
         if self.prototype_weight == 0 or not len(classes):
-            return []
-        refit = _RefitMixtures(
-            X_image,
-            X_text,
-            y,
-            classes,
-            counts,
-            self.refit_interval,
+            return None
+        return _PairMixtures(
+            pairs, labels, classes, counts, self.net_.device,
             n_components_per_class=self.n_components_per_class,
             covariance_type=self.covariance_type,
             reg_covar=self.reg_covar,
-            max_iter=20,
+            max_iter=MIXTURE_MAX_ITER,
             seed=seed,
         )
-        return [("refit_mixtures", refit)]
 
-    def _after_fit(self):
-        refit = dict(self.net_.callbacks_).get("refit_mixtures")
-        if refit is None or refit.mixtures_ is None:
+    def _store_prototypes(self, mixtures):
+        """Keep the final components' means as ``*_prototypes_``; none without mixtures."""
+        if mixtures is None:
             self.image_prototypes_ = self.text_prototypes_ = np.empty((0, self.embedding_dim))
             self.prototype_labels_ = np.empty(0, dtype=self.classes_.dtype)
             return
-        self.image_prototypes_, labels = refit.prototypes("image")
-        self.text_prototypes_, _ = refit.prototypes("text")
-        self.prototype_labels_ = self.classes_[labels]
-        refit.release_data()
+        self.image_prototypes_, codes = mixtures.prototypes("image")
+        self.text_prototypes_, _ = mixtures.prototypes("text")
+        self.prototype_labels_ = self.classes_[codes]

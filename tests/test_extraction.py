@@ -37,24 +37,31 @@ def test_prototypes_sit_among_their_class(synthetic):
         assert agreement > 0.8
 
 
-def test_mixtures_are_refitted_on_schedule(synthetic, monkeypatch):
+def _count_refits(monkeypatch):
+    """Record the epochs trained at each refit of the mixtures."""
     from skgcrdp import extraction
 
     calls = []
-    original = extraction._RefitMixtures.refit
-    monkeypatch.setattr(extraction._RefitMixtures, "refit",
+    original = extraction._PairMixtures.refit
+    monkeypatch.setattr(extraction._PairMixtures, "refit",
                         lambda self, net: calls.append(len(net.history)) or original(self, net))
+    return calls
+
+
+def test_mixtures_are_refitted_on_schedule(synthetic, monkeypatch):
+    calls = _count_refits(monkeypatch)
     X, y, n_image = synthetic
     GMMFeatureExtractor(n_image, random_state=0, refit_interval=2, **(FAST | {"max_epochs": 5})).fit(X, y)
-    # Before epochs 1, 3 and 5 (history rows 1, 3, 5), and once after training.
-    assert calls == [1, 3, 5, 5]
+    # Before epochs 1, 3 and 5 (0, 2 and 4 epochs trained), and once after training.
+    assert calls == [0, 2, 4, 5]
 
 
-def test_without_prototypes_no_mixtures_are_fitted(synthetic):
+def test_without_prototypes_no_mixtures_are_fitted(synthetic, monkeypatch):
+    calls = _count_refits(monkeypatch)
     X, y, n_image = synthetic
     model = GMMFeatureExtractor(n_image, prototype_weight=0.0, random_state=0, **FAST).fit(X, y)
     assert model.image_prototypes_.shape[0] == 0
-    assert "refit_mixtures" not in dict(model.net_.callbacks_)
+    assert calls == []
 
 
 def _few_shot(X, y, shots_by_class):

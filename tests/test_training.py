@@ -9,8 +9,8 @@ import pytest
 import torch
 from skorch.history import History
 
-from skgcrdp import GMMFeatureExtractor
-from skgcrdp._training import StopOnNonFiniteLoss
+from skgcrdp import GMMFeatureExtractor, RelativeDistanceAligner
+from skgcrdp._training import StopOnNonFiniteLoss, TwoTowerNet
 from skgcrdp.exceptions import NonFiniteLossError
 from skgcrdp.utils import resolve_device
 
@@ -50,39 +50,49 @@ def test_non_finite_loss_stops_training_with_advice():
         guard.on_epoch_end(Net())
 
 
-def test_interrupted_fit_is_usable_and_says_so(synthetic, monkeypatch):
-    from skorch.callbacks import Callback
+def _ctrl_c_at(monkeypatch, epoch):
+    """Press Ctrl-C at the end of ``epoch`` (before the callbacks save it)."""
+    original = TwoTowerNet.on_epoch_end
 
+    def on_epoch_end(net, *args, **kwargs):
+        original(net, *args, **kwargs)
+        if len(net.history) == epoch:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(TwoTowerNet, "on_epoch_end", on_epoch_end)
+
+
+def _count_epochs(monkeypatch):
+    """Record each epoch that a fit trains."""
+    trained = []
+    original = TwoTowerNet.on_epoch_begin
+
+    def on_epoch_begin(net, *args, **kwargs):
+        original(net, *args, **kwargs)
+        trained.append(len(net.history))
+
+    monkeypatch.setattr(TwoTowerNet, "on_epoch_begin", on_epoch_begin)
+    return trained
+
+
+@pytest.mark.parametrize("estimator", [
+    lambda n: GMMFeatureExtractor(n, random_state=0, **{**FAST, "max_epochs": 5}),
+    lambda n: RelativeDistanceAligner(n, random_state=0, max_epochs=5, device="cpu"),
+])
+def test_interrupted_fit_is_usable_and_says_so(synthetic, monkeypatch, estimator):
     from skgcrdp.exceptions import InterruptedFitWarning
 
-    class CtrlC(Callback):
-        def on_epoch_end(self, net, **kwargs):
-            if len(net.history) == 2:
-                raise KeyboardInterrupt
-
     X, y, n_image = synthetic
-    extractor = GMMFeatureExtractor(n_image, random_state=0, **{**FAST, "max_epochs": 5})
-    original = GMMFeatureExtractor._callbacks
-    monkeypatch.setattr(
-        GMMFeatureExtractor, "_callbacks",
-        lambda self, *args: [*original(self, *args), ("ctrl_c", CtrlC())],
-    )
+    model = estimator(n_image)
+    _ctrl_c_at(monkeypatch, 2)
+    trained = _count_epochs(monkeypatch)
     with pytest.warns(InterruptedFitWarning, match="interrupted after 2 of 5 epochs"):
-        extractor.fit(X, y)
-    assert extractor.n_epochs_ == 2
-    Z = extractor.transform(X)
-    assert np.isfinite(Z).all() and extractor.image_prototypes_.shape[0] > 0
-
-
-def _ctrl_c_at(epoch):
-    from skorch.callbacks import Callback
-
-    class CtrlC(Callback):
-        def on_epoch_end(self, net, **kwargs):
-            if len(net.history) == epoch:
-                raise KeyboardInterrupt
-
-    return CtrlC()
+        model.fit(X, y)
+    assert model.n_epochs_ == 2 and trained == [1, 2]
+    Z = model.transform(X)
+    assert np.isfinite(Z).all()
+    if isinstance(model, GMMFeatureExtractor):
+        assert model.image_prototypes_.shape[0] > 0
 
 
 def test_checkpoint_resumes_an_interrupted_fit(synthetic, tmp_path, monkeypatch):
@@ -90,10 +100,8 @@ def test_checkpoint_resumes_an_interrupted_fit(synthetic, tmp_path, monkeypatch)
 
     X, y, n_image = synthetic
     params = dict(FAST, max_epochs=5)
-    original = GMMFeatureExtractor._callbacks
     with monkeypatch.context() as patch:
-        patch.setattr(GMMFeatureExtractor, "_callbacks",
-                      lambda self, *args: [*original(self, *args), ("ctrl_c", _ctrl_c_at(2))])
+        _ctrl_c_at(patch, 2)
         with pytest.warns(InterruptedFitWarning):
             GMMFeatureExtractor(n_image, random_state=0, checkpoint_dir=tmp_path, **params).fit(X, y)
     (folder,) = tmp_path.iterdir()
@@ -102,9 +110,7 @@ def test_checkpoint_resumes_an_interrupted_fit(synthetic, tmp_path, monkeypatch)
     saved = len(json.loads((folder / "history.json").read_text()))
     assert saved == 1
 
-    trained = []
-    monkeypatch.setattr(GMMFeatureExtractor, "_callbacks",
-                        lambda self, *args: [*original(self, *args), ("count", _EpochCounter(trained))])
+    trained = _count_epochs(monkeypatch)
     resumed = GMMFeatureExtractor(n_image, random_state=0, checkpoint_dir=tmp_path, **params).fit(X, y)
     assert resumed.n_epochs_ == 5 and len(trained) == 5 - saved  # only the epochs left
     assert np.isfinite(resumed.transform(X)).all() and resumed.image_prototypes_.shape[0] > 0
@@ -113,16 +119,6 @@ def test_checkpoint_resumes_an_interrupted_fit(synthetic, tmp_path, monkeypatch)
                                  **dict(params, max_epochs=7)).fit(X, y)
     assert longer.n_epochs_ == 7 and len(trained) == 5 - saved + 2
     assert len(list(tmp_path.iterdir())) == 1
-
-
-def _EpochCounter(log):
-    from skorch.callbacks import Callback
-
-    class EpochCounter(Callback):
-        def on_epoch_end(self, net, **kwargs):
-            log.append(len(net.history))
-
-    return EpochCounter()
 
 
 def test_checkpoint_folders_differ_by_parameters_and_data(synthetic, tmp_path):
