@@ -6,9 +6,7 @@
 Each scenario runs once in a fresh process (the in-process baseline) and once
 on a fresh ``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``,
 and prints the time ratio and the peak resident memory of the baseline
-process against that of each worker (``ru_maxrss``). The grid search is
-also run on workers whose torch may start a thread per core, to show what
-limiting torch to the worker's thread count saves.
+process against that of each worker (``ru_maxrss``).
 
 Scenarios:
 (a) a grid search of 8 fits (4 candidates x 2 class-disjoint folds, each
@@ -138,7 +136,7 @@ def alone(function, argument):
 # -- the same on two workers ----------------------------------------------------
 
 
-def on_cluster(scenario, argument, limit_threads=True, n_workers=2, threads_per_worker=1):
+def on_cluster(scenario, argument, n_workers=2, threads_per_worker=1):
     import dask
     import dask.array as da
     from distributed import Client, LocalCluster, wait
@@ -150,8 +148,6 @@ def on_cluster(scenario, argument, limit_threads=True, n_workers=2, threads_per_
                       dashboard_address=None) as cluster, Client(cluster) as client:
         # Pay the workers' imports before the clock starts, as a long-lived cluster would.
         client.run(_import_everything)
-        if not limit_threads:
-            client.run(_let_torch_use_every_core)
         result = None
         if scenario == "search":
             with parallel_backend("dask"):
@@ -181,25 +177,6 @@ def on_cluster(scenario, argument, limit_threads=True, n_workers=2, threads_per_
 
 def _import_everything():
     import skgcrdp.benchmark  # noqa: F401  (torch, skorch, scikit-learn and the data sets)
-
-
-def _let_torch_use_every_core():
-    import os
-
-    import torch
-
-    # A counterfactual (the library without its limiter), so it patches an
-    # internal on purpose: the trained stages look the limiter up there.
-    from skgcrdp import _shared_space
-
-    _shared_space.worker_torch_threads = _no_limit
-    torch.set_num_threads(os.cpu_count())
-
-
-def _no_limit():
-    import contextlib
-
-    return contextlib.nullcontext()
 
 
 def main(argv=None):
@@ -243,9 +220,6 @@ def main(argv=None):
             one_worker, _, _ = on_cluster("search", None, n_workers=1, threads_per_worker=2)
             print(f"|   (a) one worker of two threads / two workers of one | {one_worker:.1f} | "
                   f"{two_seconds:.1f} | {one_worker / two_seconds:.2f}x | | |", flush=True)
-            free_seconds, _, _ = on_cluster("search", None, limit_threads=False)
-            print(f"|   (a) with torch free to use every core on each worker | | "
-                  f"{free_seconds:.1f} | {one_seconds / free_seconds:.2f}x | | |", flush=True)
         elif scenario == "gallery":
             same = np.array_equal(one_result, two_result)
             print(f"|   same neighbours on the cluster: {same} | | | | | |", flush=True)

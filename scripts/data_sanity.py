@@ -15,8 +15,7 @@ import numpy as np
 from sklearn.metrics import label_ranking_average_precision_score
 
 from skgcrdp import split_modalities
-from skgcrdp.benchmark import load_benchmark_data
-from skgcrdp.benchmark.__main__ import DEFAULT_EPISODES, EPISODES_BY_DATA
+from skgcrdp.benchmark import default_episodes, load_benchmark_data
 from skgcrdp.model_selection import ClassDisjointSplit
 from skgcrdp.utils import normalize_rows
 
@@ -35,7 +34,7 @@ def main(names):
     rng = np.random.default_rng(0)
     for name in names:
         data = load_benchmark_data(name)
-        episodes = EPISODES_BY_DATA.get(data.key, DEFAULT_EPISODES)
+        episodes = default_episodes(data)
         cv = ClassDisjointSplit(episodes, test_size=0.5, random_state=0)
         rows = []
         for _, unseen in cv.split(data.X, data.y):

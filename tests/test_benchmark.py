@@ -15,6 +15,7 @@ from skgcrdp.benchmark import (
     BenchmarkData,
     Method,
     compare_data_sets,
+    default_episodes,
     format_markdown,
     format_text,
     load_benchmark_data,
@@ -223,7 +224,7 @@ def test_command_line_runs_both_embedded_sets_with_a_combined_line_per_method(tm
 def test_default_episodes_are_fewer_for_the_larger_set():
     args = cli.build_parser().parse_args([])
     assert args.episodes == "auto" and args.data == "all" and args.methods == "default"
-    assert cli.EPISODES_BY_DATA == {"openclipart": 5} and cli.DEFAULT_EPISODES == 10
+    assert [default_episodes(load_benchmark_data(name)) for name in ("wikipedia", "openclipart")] == [10, 5]
     assert args.shots == [None, 5, 1] and args.jobs == -1 and not args.full
     help_text = cli.build_parser().format_help()
     assert "None" not in help_text and "(default: auto)" in help_text and "-1" not in help_text

@@ -146,3 +146,73 @@ def test_the_cycle_finder_finds_a_cycle():
     edges["skgcrdp.pipeline"] = {"skgcrdp.union"}
     edges["skgcrdp.union"] = {"skgcrdp.pipeline"}
     assert find_cycle(edges) == ["skgcrdp.pipeline", "skgcrdp.union", "skgcrdp.pipeline"]
+
+
+# The product: what a user of GCRDP runs. The baselines are there to compare
+# with, and the product must work without them.
+PRODUCT = ["skgcrdp.alignment", "skgcrdp.extraction", "skgcrdp.pipeline", "skgcrdp.profiles",
+           "skgcrdp.retrieval", "skgcrdp.union"]
+
+
+def reachable(edges, start):
+    seen, todo = set(), [start]
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def test_the_product_needs_no_baseline():
+    edges = graph()
+    found = [m for m in PRODUCT if "skgcrdp.baselines" in reachable(edges, m)]
+    assert not found, f"these reach skgcrdp.baselines: {found}"
+
+
+def test_no_module_name_is_used_twice():
+    by_name = {}
+    for name in MODULES:
+        last = name.rpartition(".")[2]
+        if last not in ("__init__", "__main__") and name != "skgcrdp":
+            by_name.setdefault(last, []).append(name)
+    twice = {k: v for k, v in by_name.items() if len(v) > 1}
+    assert not twice, f"one name, one home: {twice}"
+
+
+def test_no_compatibility_code_for_unreleased_names():
+    # No version of skgcrdp before this one was published: no name needs a
+    # deprecation period.
+    found = [f"{path.relative_to(ROOT.parent)}" for path in MODULES.values()
+             if "FutureWarning" in path.read_text() or "deprecated" in path.read_text()]
+    assert not found, f"deprecation shims in {found}"
+
+
+SCRIPTS = ROOT.parent / "scripts"
+
+
+def test_scripts_use_the_public_api_only():
+    """Scripts import public names of skgcrdp only, no sibling script and no path edits."""
+    siblings = {p.stem for p in SCRIPTS.glob("*.py")}
+    found = []
+    for path in sorted(SCRIPTS.glob("*.py")):
+        text = path.read_text()
+        if "sys.path" in text:
+            found.append(f"{path.name}: edits sys.path")
+        for node in ast.walk(ast.parse(text, str(path))):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.level == 0 else ["." * node.level]
+                names += [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if node.__class__ is ast.ImportFrom and node.level:
+                    found.append(f"{path.name}:{node.lineno} relative import")
+                elif top in siblings:
+                    found.append(f"{path.name}:{node.lineno} imports the script {top}")
+                elif top == "skgcrdp" and (is_private(name) or name.endswith("__main__")):
+                    found.append(f"{path.name}:{node.lineno} imports {name}")
+    assert not found, "scripts reach inside the package:\n" + "\n".join(found)

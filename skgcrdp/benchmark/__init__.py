@@ -16,7 +16,7 @@ Examples
 True
 """
 
-from ._datasets import BenchmarkData, load_benchmark_data
+from ._datasets import BenchmarkData, default_episodes, load_benchmark_data
 from ._methods import METHODS, Method
 from ._protocol import compare_data_sets, run_benchmark, summarize
 from ._report import format_markdown, format_text, plot_summary
@@ -26,6 +26,7 @@ __all__ = [
     "BenchmarkData",
     "Method",
     "compare_data_sets",
+    "default_episodes",
     "format_markdown",
     "format_text",
     "load_benchmark_data",

@@ -20,19 +20,21 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..preprocessing import ModalityTransformer
-from ._datasets import EMBEDDED, OPENCLIPART, load_benchmark_data
+from ._datasets import (
+    DEFAULT_EPISODES,
+    EMBEDDED,
+    EPISODES_BY_DATA,
+    default_episodes,
+    load_benchmark_data,
+)
 from ._methods import METHODS, resolve_methods
 from ._progress import Progress
 from ._protocol import compare_data_sets, episode_work, plan_episodes, run_benchmark, summarize
 from ._report import PLOT_HINT, format_markdown, format_text, plot_summary
 
-__all__ = ["DEFAULT_EPISODES", "EPISODES_BY_DATA", "build_parser", "main"]
+__all__ = ["build_parser", "main"]
 
 DEFAULT_SHOTS = ("all", "5", "1")
-# Episodes per K: fewer for the larger Open Clip Art set keeps the default run
-# (both embedded sets, three K) within five minutes on two cores.
-DEFAULT_EPISODES = 10
-EPISODES_BY_DATA = {OPENCLIPART: 5}
 
 
 def _count_or(word, meaning, option):
@@ -179,8 +181,7 @@ def main(argv=None):
     command = "python -m skgcrdp.benchmark " + shlex.join(argv if argv is not None else sys.argv[1:])
 
     def n_episodes(data):
-        return (EPISODES_BY_DATA.get(data.key, DEFAULT_EPISODES) if args.episodes == "auto"
-                else args.episodes)
+        return default_episodes(data) if args.episodes == "auto" else args.episodes
 
     try:
         # One estimate of the time left over every data set.

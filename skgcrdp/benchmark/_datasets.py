@@ -42,6 +42,34 @@ def _embedded(load, name, key):
     return build
 
 
+# Class-disjoint episodes per K that the benchmark runs unless told: fewer for
+# the larger Open Clip Art set keeps the default run (both embedded sets, three
+# K) within five minutes on two cores.
+DEFAULT_EPISODES = 10
+EPISODES_BY_DATA = {OPENCLIPART: 5}
+
+
+def default_episodes(data):
+    """Return the number of episodes per K the benchmark runs on ``data`` by default.
+
+    Parameters
+    ----------
+    data : BenchmarkData
+        A data set from :func:`load_benchmark_data`.
+
+    Returns
+    -------
+    n_episodes : int
+
+    Examples
+    --------
+    >>> from skgcrdp.benchmark import default_episodes, load_benchmark_data
+    >>> default_episodes(load_benchmark_data("wikipedia"))
+    10
+    """
+    return EPISODES_BY_DATA.get(data.key, DEFAULT_EPISODES)
+
+
 # The data sets that ship with skgcrdp, by the name --data takes.
 EMBEDDED = {
     WIKIPEDIA: _embedded(load_wikipedia, "Wikipedia (Rasiwasia et al., 2010)", WIKIPEDIA),
