@@ -12,7 +12,7 @@ class NonFiniteLossError(FloatingPointError):
 
 
 class ModelFileError(ValueError):
-    """A model file that :func:`skgcrdp.load` refuses; nothing from it was built."""
+    """Raised when :func:`skgcrdp.load` refuses a model file; nothing from it was built."""
 
 
 class LostShardError(RuntimeError):
