@@ -21,13 +21,7 @@ NOUN_PHRASE_OPENINGS = ("The ", "A ", "An ")
 # Modules whose summaries are still being rewritten (issue 32); remove an entry
 # once its module passes. skgcrdp.nn.towers is skgcrdp.nn.encoders renamed.
 NOT_YET_REWRITTEN = {
-    "skgcrdp.baselines",
     "skgcrdp.encoders",
-    "skgcrdp.metrics",
-    "skgcrdp.nn.encoders",
-    "skgcrdp.nn.towers",
-    "skgcrdp.nn.losses",
-    "skgcrdp.utils._contract",
     "skgcrdp.utils._dask",
 }
 
