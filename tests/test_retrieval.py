@@ -38,17 +38,7 @@ def test_retriever_rejects_odd_width(rng):
         CrossModalRetriever().fit(rng.randn(10, 5))
 
 
-def test_the_old_name_of_similarity_still_works_and_warns(rng):
-    Z = rng.randn(30, 8)
-    with pytest.warns(FutureWarning, match="similarity"):
-        old = CrossModalRetriever(metric="dot", n_neighbors=3).fit(Z)
-    new = CrossModalRetriever(similarity="dot", n_neighbors=3).fit(Z)
-    for got, expected in zip(old.kneighbors(Z), new.kneighbors(Z)):
-        np.testing.assert_array_equal(got, expected)
-    assert "similarity" in new.get_params() and new.get_params()["metric"] == "deprecated"
-
-
-def test_galleries_are_the_prepared_rows_of_the_indexes(rng):
+def test_galleries_are_the_searchable_rows_of_the_indexes(rng):
     Z = rng.randn(30, 8) * 5
     retriever = CrossModalRetriever().fit(Z)
     galleries = retriever.galleries_
