@@ -213,8 +213,10 @@ def _write_atomically(path, manifest, members):
     _remove_stale_partials(folder)
     partial = None
     try:
+        # The target's name is cut so that the temporary's stays within NAME_MAX.
         handle, partial = tempfile.mkstemp(
-            prefix=f".{path.name}.{_host()}-{os.getpid()}.", suffix=".skgcrdp-partial", dir=folder)
+            prefix=f".{path.name[:100]}.{_host()}-{os.getpid()}.", suffix=".skgcrdp-partial",
+            dir=folder)
         with os.fdopen(handle, "wb") as stream:
             with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 archive.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
@@ -226,6 +228,8 @@ def _write_atomically(path, manifest, members):
         partial = None
         _fsync_folder(folder)
     except OSError as exc:
+        if exc.errno is None:
+            raise OSError(f"Could not save the model file {path}: {exc}") from exc
         raise OSError(exc.errno, f"Could not save the model file ({exc.strerror or exc})",
                       str(path)) from exc
     finally:

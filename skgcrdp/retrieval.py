@@ -12,8 +12,9 @@ from ._search import (
     as_searchable,
     build_index,
     check_index_params,
+    check_state,
+    count_rest,
 )
-from ._search._base import check_state, count_rest
 from .metrics import cross_modal_retrieval_score
 from .utils import check_modality, is_dask_array, validate_cross_modal
 from .utils._compat import Interval, StrOptions

@@ -18,6 +18,8 @@ __all__ = ["SHARD_TIMEOUT", "ShardedIndex"]
 #: held to be rebuilt on a live worker, and for the shards' answers, before it
 #: gives up with a LostShardError.
 SHARD_TIMEOUT = 120.0
+# Query blocks at least this large are scattered to the workers once per search.
+SCATTER_BYTES = 1 << 20
 
 
 class ShardedIndex(SearchIndex):
@@ -190,7 +192,10 @@ class ShardedIndex(SearchIndex):
         # coming back: then the holders are found again, once.
         for attempt in range(2):
             holders, targets = self._holders(client)
-            sent = client.scatter(queries, broadcast=True, hash=False)
+            # Large query blocks travel once to every worker; small ones ride
+            # along with the tasks, which saves a round trip per search.
+            sent = (queries if queries.nbytes < SCATTER_BYTES
+                    else client.scatter(queries, broadcast=True, hash=False))
             parts = [client.submit(function, target, sent, *args, offset, pure=False,
                                    workers=where, allow_other_workers=False)
                      for target, where, offset in zip(targets, holders, self.offsets)]
