@@ -66,6 +66,11 @@ class CrossModalRetriever(BaseEstimator):
     ``algorithm="faiss"`` searches an approximate inverted-file index
     instead, for very large galleries.
 
+    Searches (:meth:`kneighbors`, :meth:`predict`, :meth:`score`) change
+    nothing in the retriever, so one fitted retriever may answer several
+    threads at once. A fitted state restored by pickle, joblib or
+    :func:`skgcrdp.load` is checked as ``fit`` would leave it.
+
     Parameters
     ----------
     n_neighbors : int, default=10

@@ -881,3 +881,14 @@ def test_random_edits_of_a_saved_pipeline_are_refused_or_change_nothing(fitted, 
             setattr(obj, path[0], value)
 
     _fuzz(fitted, answers, tmp_path_factory.mktemp("fuzz"), data, paths, edit)
+
+
+@pytest.mark.parametrize("weight", [np.nan, np.inf, -1.0])
+def test_a_union_restored_with_weights_fit_could_not_leave_is_refused(weight, synthetic, tmp_path):
+    X, y, n_image = synthetic
+    union = SharedSpaceUnion([("pls", CrossDecompositionEmbedder(n_image)),
+                              ("profiles", RelativeProfileEmbedder(n_image, temperature=0.2))],
+                             weights={"profiles": 0.5}).fit(X, y)
+    union.weights_["profiles"] = weight
+    with pytest.raises(ModelFileError, match="weights_ that are not finite weights >= 0"):
+        skgcrdp.load(skgcrdp.save(union, tmp_path / "model.skgcrdp"))
