@@ -38,13 +38,17 @@ import io
 import json
 import os
 import re
+import socket
 import tempfile
+import time
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._search import count_rest
 from ._version import __version__
 from .exceptions import ModelFileError
 from .utils import resolve_device
@@ -52,8 +56,7 @@ from .utils import resolve_device
 __all__ = ["ModelFileError", "load", "save"]
 
 FORMAT = "skgcrdp-model"
-# 1.1: search indexes are stored as their gallery rows (ExactIndex, FaissIndex);
-# 1.0 files (galleries_ dicts, the network key in _saved_network) still load.
+# 1.1: search indexes are stored as their gallery rows (ExactIndex, FaissIndex).
 FORMAT_VERSION = (1, 1)
 EXTRA = 'pip install -e ".[safe]"'
 MANIFEST = "manifest.json"
@@ -62,7 +65,6 @@ MODEL = "model.skops"
 # The library's own types: trusted by default, as scikit-learn's are by skops.
 OWN_TYPES = [
     "skgcrdp.extraction.GMMFeatureExtractor",
-    "skgcrdp.gmm.GMMFeatureExtractor",   # its 0.1 path, in files written then
     "skgcrdp.alignment.RelativeDistanceAligner",
     "skgcrdp.retrieval.CrossModalRetriever",
     "skgcrdp.preprocessing.ModalityTransformer",
@@ -184,20 +186,101 @@ def save(estimator, path):
         "networks": networks,
         "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
     }
-    # Written beside the target and moved over it only once complete: a
-    # failed save leaves no file, and never half of one.
-    handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    os.close(handle)
-    try:
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
-            for name, data in members.items():
-                archive.writestr(name, data)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    _write_atomically(path, manifest, members)
     return path
+
+
+# A save writes ".<target>.<host>-<pid>.<random>.skgcrdp-partial" beside the
+# target and renames it over the target once complete. A save that was
+# killed leaves it behind; the next save into the folder removes it when its
+# writer is gone (same host, dead pid) or when it is older than STALE_AFTER.
+PARTIAL = re.compile(r"\.(?P<target>.+)\.(?P<host>[A-Za-z0-9-]{1,40})-(?P<pid>\d+)\.[a-z0-9_]+"
+                     r"\.skgcrdp-partial")
+STALE_AFTER = 3600.0
+
+
+def _host():
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+
+
+def _write_atomically(path, manifest, members):
+    """Write the model file to a temporary beside ``path``, fsync it and rename it over ``path``.
+
+    Readers see the old file or the new one, never half of one; a failure
+    that this process sees removes the temporary, and errors name ``path``.
+    """
+    folder = path.parent
+    _remove_stale_partials(folder)
+    partial = None
+    try:
+        # The target's name is cut so that the temporary's stays within NAME_MAX.
+        handle, partial = tempfile.mkstemp(
+            prefix=f".{path.name[:100]}.{_host()}-{os.getpid()}.", suffix=".skgcrdp-partial",
+            dir=folder)
+        with os.fdopen(handle, "wb") as stream:
+            with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+                for name, data in members.items():
+                    archive.writestr(name, data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(partial, path)
+        partial = None
+        _fsync_folder(folder)
+    except OSError as exc:
+        if exc.errno is None:
+            raise OSError(f"Could not save the model file {path}: {exc}") from exc
+        raise OSError(exc.errno, f"Could not save the model file ({exc.strerror or exc})",
+                      str(path)) from exc
+    finally:
+        if partial is not None and os.path.exists(partial):
+            os.remove(partial)
+
+
+def _fsync_folder(folder):
+    """Make the rename durable: fsync the folder that holds the new name."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:   # a platform that cannot open folders (Windows): nothing to sync
+        return
+    try:
+        os.fsync(fd)
+    except OSError:   # some file systems refuse fsync on a folder; the data itself is synced
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_partials(folder):
+    """Remove the temporaries of saves into ``folder`` that were killed before they finished."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return   # the save itself reports a missing folder, naming the target
+    now, host = time.time(), _host()
+    for entry in entries:
+        match = PARTIAL.fullmatch(entry.name)
+        if match is None or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            age = now - entry.stat(follow_symlinks=False).st_mtime
+            writer_gone = match["host"] == host and not _alive(int(match["pid"]))
+            if writer_gone or age > STALE_AFTER:
+                os.remove(entry.path)
+        except OSError:
+            pass   # removed meanwhile by another save, or not ours to remove
+
+
+def _alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True   # someone else's process, or a number no process has: keep it until it is old
+    return True
 
 
 def _check_loadable(estimator, type_names):
@@ -321,6 +404,7 @@ def _load(path, trusted, device):
     from skops.io.exceptions import UntrustedTypesFoundException
 
     members, manifest = _read_checked(path)
+    _check_schema(members[MODEL], path)
     trusted = OWN_TYPES + list(trusted or [])
     try:
         found = sio.get_untrusted_types(data=members[MODEL])
@@ -330,15 +414,124 @@ def _load(path, trusted, device):
     untrusted = sorted(set(found) - set(trusted))
     if untrusted:
         raise ModelFileError(
-            f"{path} holds types that are not trusted: {untrusted}. Nothing was built. If "
-            "you trust the file and these types, pass load(..., trusted=[...]) with their names."
+            f"{path} holds types that are not trusted: [{count_rest(map(repr, untrusted))}]. "
+            "Nothing was built. If you trust the file and these types, pass "
+            "load(..., trusted=[...]) with their names."
         )
     try:
         estimator = sio.loads(members[MODEL], trusted=trusted)
     except UntrustedTypesFoundException as exc:  # the audit above should have caught it
         raise ModelFileError(f"{path} holds types that are not trusted: {exc}") from exc
+    _check_restored(estimator, path)
     _restore_runtime_state(estimator, members, manifest, device, path)
     return estimator
+
+
+# Estimators whose steps are a list of tuples: the attribute and the tuple's length.
+_STEP_LISTS = {
+    ("sklearn.pipeline", "Pipeline"): ("steps", 2),
+    ("sklearn.pipeline", "FeatureUnion"): ("transformer_list", 2),
+    ("sklearn.compose._column_transformer", "ColumnTransformer"): ("transformers", 3),
+}
+#: The most steps a pipeline (or union, or column transformer) read from a file may have.
+MAX_STEPS = 1000
+
+
+def _check_schema(payload, path):
+    """Refuse step lists that are not lists of (name, estimator) tuples, before skops builds anything.
+
+    skops would build whatever the schema describes (a "step" that is a
+    list of 200,000 items costs hundreds of MB) before any estimator could
+    look at it; the schema itself tells.
+    """
+    with zipfile.ZipFile(io.BytesIO(payload)) as inner:
+        try:
+            schema = json.loads(inner.read("schema.json"))
+        except (KeyError, ValueError, RecursionError) as exc:
+            raise ModelFileError(f"{path}: {MODEL} has no readable schema ({exc}); nothing was "
+                                 "built from it.") from exc
+    pending = [schema]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, list):
+            pending.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        pending.extend(node.values())
+        step_list = _STEP_LISTS.get((node.get("__module__"), node.get("__class__")))
+        if step_list is not None and node.get("__loader__") == "ObjectNode":
+            _check_step_list(node, *step_list, path)
+
+
+def _check_step_list(node, attribute, width, path):
+    where = f"{path}: {node['__class__']}.{attribute}"
+    content = node.get("content")
+    attributes = content.get("content") if isinstance(content, dict) else None
+    steps = attributes.get(attribute) if isinstance(attributes, dict) else None
+    if not (isinstance(steps, dict) and steps.get("__loader__") == "ListNode"
+            and isinstance(steps.get("content"), list)):
+        raise ModelFileError(f"{where} is not a list of steps; nothing was built.")
+    items = steps["content"]
+    if len(items) > MAX_STEPS:
+        raise ModelFileError(f"{where} has {len(items):,} steps; at most {MAX_STEPS} are read. "
+                             "Nothing was built.")
+    for i, item in enumerate(items):
+        parts = item.get("content") if isinstance(item, dict) else None
+        if not (isinstance(parts, list) and item.get("__loader__") in {"TupleNode", "ListNode"}
+                and len(parts) == width and isinstance(parts[0], dict)
+                and parts[0].get("__class__") == "str" and isinstance(parts[1], dict)):
+            raise ModelFileError(f"{where}[{i}] is not a (name, estimator) tuple; nothing was built.")
+        estimator = parts[1]
+        if estimator.get("__loader__") in {"ListNode", "TupleNode", "DictNode", "SetNode"} or (
+                estimator.get("__loader__") == "JsonNode"
+                and estimator.get("content") not in ('"passthrough"', '"drop"', "null")):
+            raise ModelFileError(f"{where}[{i}] holds a {estimator.get('__class__')!s:.40} where an "
+                                 "estimator belongs; nothing was built.")
+
+
+def _check_restored(estimator, path):
+    """Check every restored estimator's parameters with its class's own constraints.
+
+    skgcrdp's search state (the retriever and its indexes) was checked as it
+    was restored; here every object that declares ``_parameter_constraints``
+    (skgcrdp's and scikit-learn's estimators, pipelines) has its parameters
+    validated as ``fit`` would, and a pipeline holds its parameters and
+    nothing else.
+    """
+    from sklearn.pipeline import Pipeline
+
+    for obj in _objects(estimator):
+        try:
+            if isinstance(obj, Pipeline):
+                _check_pipeline(obj)
+            if hasattr(obj, "_parameter_constraints") and hasattr(obj, "_validate_params"):
+                obj._validate_params()
+        except ModelFileError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{path}: {exc}; nothing from it is used.") from exc
+
+
+def _check_pipeline(pipe):
+    from ._search import check_state
+
+    check_state(pipe, vars(pipe), set(pipe._get_param_names()) | {"_sklearn_version"})
+    steps = pipe.steps
+    if not (isinstance(steps, list) and 1 <= len(steps) <= MAX_STEPS):
+        raise ValueError(f"Pipeline.steps must be a list of 1 to {MAX_STEPS} (name, estimator) tuples.")
+    names = []
+    for i, step in enumerate(steps):
+        if not (isinstance(step, (tuple, list)) and len(step) == 2 and isinstance(step[0], str)):
+            raise ValueError(f"Pipeline.steps[{i}] is not a (name, estimator) tuple.")
+        name, step_estimator = step
+        if "__" in name or name in names:
+            raise ValueError(f"Pipeline.steps[{i}] has the name {name!r:.40}, which is repeated or "
+                             "holds '__'.")
+        names.append(name)
+        if not (step_estimator in (None, "passthrough") or hasattr(step_estimator, "fit")):
+            raise ValueError(f"Pipeline.steps[{i}] ({name!r:.40}) holds a "
+                             f"{type(step_estimator).__name__} where an estimator belongs.")
 
 
 # What a load may read: each member at most this many times its compressed
@@ -348,18 +541,50 @@ MAX_EXPANSION = 100
 MIN_MEMBER = 1 << 20
 MIN_TOTAL = 16 << 20
 MAX_MEMBERS = 100_000
+# The model file itself holds the manifest, the skops part and one member per
+# trained network: a file with more is refused before its directory is parsed.
+MAX_FILE_MEMBERS = 1000
 _DEVICE = re.compile(r"(cpu|cuda|mps)(:\d+)?")
 
 
-def _check_declared(archive, where, budget):
+def _declared_members(path):
+    """The member count a zip file's end record declares, read without parsing its directory.
+
+    None when no end record is found (not a zip file, or a damaged one):
+    zipfile then decides.
+    """
+    with open(path, "rb") as stream:
+        stream.seek(0, os.SEEK_END)
+        size = stream.tell()
+        stream.seek(max(0, size - (22 + 0xFFFF)))   # the end record, and a comment at most
+        tail = stream.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return None
+        count = int.from_bytes(tail[at + 10 : at + 12], "little")
+        if count != 0xFFFF:
+            return count
+        # More members than a plain end record counts: the zip64 record, found
+        # through its locator just before the end record, holds the count.
+        locator = tail[max(0, at - 20) : at]
+        if len(locator) < 20 or not locator.startswith(b"PK\x06\x07"):
+            return None
+        stream.seek(int.from_bytes(locator[8:16], "little"))
+        record = stream.read(56)
+    if len(record) < 40 or not record.startswith(b"PK\x06\x06"):
+        return None
+    return int.from_bytes(record[32:40], "little")
+
+
+def _check_declared(archive, where, budget, max_members=MAX_MEMBERS):
     """Refuse an archive whose members declare more than a load reads, before reading any.
 
     zipfile never hands back more of a member than its declared size, so
     bounding the declared sizes bounds what is read.
     """
     infos = archive.infolist()
-    if len(infos) > MAX_MEMBERS:
-        raise ModelFileError(f"{where} has {len(infos)} members; at most {MAX_MEMBERS} are read.")
+    if len(infos) > max_members:
+        raise ModelFileError(f"{where} has {len(infos):,} members; at most {max_members:,} are read.")
     total = sum(info.file_size for info in infos)
     if total > budget:
         raise ModelFileError(
@@ -381,6 +606,10 @@ def _check_declared(archive, where, budget):
 def _read_checked(path):
     """The members of a model file and its manifest, bounded and checked; nothing is built."""
     size = path.stat().st_size
+    declared = _declared_members(path)
+    if declared is not None and declared > MAX_FILE_MEMBERS:
+        raise ModelFileError(f"{path} declares {declared:,} members; a model file has at most "
+                             f"{MAX_FILE_MEMBERS}. Nothing was read.")
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -390,34 +619,24 @@ def _read_checked(path):
         ) from exc
     budget = max(MIN_TOTAL, MAX_EXPANSION * size)
     with archive:
-        members = {info.filename: archive.read(info)
-                   for info in _check_declared(archive, path, budget)}
-    if MANIFEST not in members:
-        raise ModelFileError(f"{path} has no {MANIFEST}: it is not a skgcrdp model file.")
-    try:
-        manifest = json.loads(members[MANIFEST])
-    except (ValueError, RecursionError) as exc:
-        raise ModelFileError(f"{path}: its {MANIFEST} is not valid JSON ({exc}).") from exc
-    _check_manifest(manifest, path)
-    expected = manifest["sha256"]
-    if set(expected) != set(members) - {MANIFEST}:
-        raise ModelFileError(
-            f"{path} has members {sorted(set(members) - {MANIFEST})} but its manifest lists "
-            f"{sorted(expected)}: the file was altered."
-        )
-    for name, digest in expected.items():
+        infos = _check_declared(archive, path, budget, MAX_FILE_MEMBERS)
+        names = {info.filename for info in infos}
+        if MANIFEST not in names:
+            raise ModelFileError(f"{path} has no {MANIFEST}: it is not a skgcrdp model file.")
+        try:
+            manifest = json.loads(archive.read(MANIFEST))
+        except (ValueError, RecursionError) as exc:
+            raise ModelFileError(f"{path}: its {MANIFEST} is not valid JSON ({exc}).") from exc
+        _check_manifest(manifest, path)
+        # The members' names first: a file with stray members is refused
+        # before any of them is read.
+        _check_member_names(manifest, names - {MANIFEST}, path)
+        members = {info.filename: archive.read(info) for info in infos
+                   if info.filename != MANIFEST}
+    for name, digest in manifest["sha256"].items():
         if hashlib.sha256(members[name]).hexdigest() != digest:
             raise ModelFileError(f"{path}: the checksum of {name} does not match: the file is "
                                  "damaged or was altered.")
-    weights = {f"weights/{key}.safetensors" for key in manifest["networks"]}
-    unexpected = sorted(set(members) - weights - {MANIFEST, MODEL})
-    missing = sorted(weights - set(members))
-    if missing:
-        raise ModelFileError(f"{path}: its manifest lists weights {missing} that are not in "
-                             "the file: the file was altered.")
-    if MODEL not in members or unexpected:
-        raise ModelFileError(f"{path}: members {unexpected or [MODEL + ' missing']} do not belong "
-                             "in a skgcrdp model file.")
     try:
         inner = zipfile.ZipFile(io.BytesIO(members[MODEL]))
     except zipfile.BadZipFile as exc:
@@ -427,6 +646,25 @@ def _read_checked(path):
         # The skops part is a zip file too: its members obey the same bounds.
         _check_declared(inner, f"{path}: {MODEL}", budget)
     return members, manifest
+
+
+def _check_member_names(manifest, names, path):
+    """The members are those the manifest lists, and those are a model file's own."""
+    expected = manifest["sha256"]
+    if set(expected) != names:
+        raise ModelFileError(
+            f"{path} has members [{count_rest(map(repr, sorted(names)))}] but its manifest lists "
+            f"[{count_rest(map(repr, sorted(expected)))}]: the file was altered."
+        )
+    weights = {f"weights/{key}.safetensors" for key in manifest["networks"]}
+    unexpected = sorted(names - weights - {MODEL})
+    missing = sorted(weights - names)
+    if missing:
+        raise ModelFileError(f"{path}: its manifest lists weights [{count_rest(map(repr, missing))}] "
+                             "that are not in the file: the file was altered.")
+    if MODEL not in names or unexpected:
+        listed = count_rest(map(repr, unexpected or [MODEL + " missing"]))
+        raise ModelFileError(f"{path}: members [{listed}] do not belong in a skgcrdp model file.")
 
 
 def _check_manifest(manifest, path):
@@ -492,6 +730,11 @@ def _restore_runtime_state(estimator, members, manifest, device, path):
                 f"their shapes (manifest: {_short(declared)}, weights: {_short(stored)})."
             )
         state = tensors_from_bytes(members[f"weights/{key}.safetensors"])
+        broken = sorted(name for name, tensor in state.items()
+                        if tensor.dtype.kind == "f" and not np.isfinite(tensor).all())
+        if broken:
+            raise ModelFileError(f"{path}: the weights of {type(obj).__name__} hold NaN or infinite "
+                                 f"values ({count_rest(broken)}); nothing was built.")
         try:
             obj.__skgcrdp_set_weights__(state, _device(device, info["device"]))
         except ValueError as exc:

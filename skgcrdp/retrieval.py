@@ -1,20 +1,52 @@
 """The retrieve step: cross-modal search in a shared space (:class:`CrossModalRetriever`)."""
 
-import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._search import SearchIndex, build_index, prepare_gallery
+from ._search import (
+    ExactIndex,
+    FaissIndex,
+    as_searchable,
+    build_index,
+    check_index_params,
+    check_state,
+    count_rest,
+)
 from .metrics import cross_modal_retrieval_score
 from .utils import check_modality, is_dask_array, validate_cross_modal
-from .utils._compat import Hidden, Interval, StrOptions
+from .utils._compat import Interval, StrOptions
 
 __all__ = ["CrossModalRetriever"]
 
 OTHER = {"image": "text", "text": "image"}
+# What fit and fit_gallery set, beside the parameters: a restored state may
+# hold these and nothing else.
+FITTED_STATE = {"n_features_in_", "n_image_features_", "feature_names_in_", "indexes_",
+                "gallery_labels_", "_sklearn_version"}
+
+
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_labels(labels, n_items, name, refuse):
+    """Gallery labels as fit stores them: a 1-D array, one finite label per gallery item."""
+    if not isinstance(labels, np.ndarray) or labels.ndim != 1:
+        refuse(f"{name} that is not a 1-D array")
+    if labels.shape[0] != n_items:
+        refuse(f"{name} of {labels.shape[0]} labels for a gallery of {n_items} items")
+    if labels.dtype.kind not in "biufUO":
+        refuse(f"{name} of dtype {labels.dtype}")
+    if labels.dtype.kind == "f" and not np.isfinite(labels).all():
+        refuse(f"{name} holding NaN or infinite labels")
+    if labels.dtype.kind == "O":
+        kinds = sorted({type(label).__name__ for label in labels
+                        if not isinstance(label, (str, Integral))})
+        if kinds:
+            refuse(f"{name} holding labels of type {count_rest(kinds)}")
 
 
 class CrossModalRetriever(BaseEstimator):
@@ -33,6 +65,11 @@ class CrossModalRetriever(BaseEstimator):
     cost is close to that of the matrix products (docs/user_guide/performance.md).
     ``algorithm="faiss"`` searches an approximate inverted-file index
     instead, for very large galleries.
+
+    Searches (:meth:`kneighbors`, :meth:`predict`, :meth:`score`) change
+    nothing in the retriever, so one fitted retriever may answer several
+    threads at once. A fitted state restored by pickle, joblib or
+    :func:`skgcrdp.load` is checked as ``fit`` would leave it.
 
     Parameters
     ----------
@@ -53,11 +90,8 @@ class CrossModalRetriever(BaseEstimator):
     index_params : dict, default=None
         Parameters of the faiss index: ``nlist`` (coarse clusters) and
         ``nprobe`` (clusters visited per query; higher is more exact and
-        slower). Ignored by ``"brute"``.
-    metric : {"cosine", "dot", "euclidean"}
-        Deprecated old name of ``similarity`` (in ``skgcrdp.metrics``
-        "metric" names a ranking metric such as mAP); it will be removed in
-        0.3.
+        slower); both ints >= 1, and ``nlist`` at most about one list per
+        39 gallery rows. Ignored by ``"brute"``.
 
     Attributes
     ----------
@@ -101,34 +135,27 @@ class CrossModalRetriever(BaseEstimator):
         "block_size": [Interval(Integral, 1, None, closed="left"), None],
         "algorithm": [StrOptions({"brute", "faiss"})],
         "index_params": [dict, None],
-        "metric": [StrOptions({"cosine", "dot", "euclidean"}), Hidden(StrOptions({"deprecated"}))],
     }
 
     def __init__(self, n_neighbors=10, *, similarity="cosine", query_modality="image",
-                 block_size=None, algorithm="brute", index_params=None, metric="deprecated"):
+                 block_size=None, algorithm="brute", index_params=None):
         self.n_neighbors = n_neighbors
         self.similarity = similarity
         self.query_modality = query_modality
         self.block_size = block_size
         self.algorithm = algorithm
         self.index_params = index_params
-        self.metric = metric
 
-    def _similarity(self, warn=False):
-        """``similarity``, or the deprecated ``metric`` where a user still gives it."""
-        if self.metric == "deprecated":
-            return self.similarity
-        if warn:
-            warnings.warn(
-                "CrossModalRetriever(metric=...) was renamed similarity=... in 0.2 and "
-                "will be removed in 0.3.", FutureWarning, stacklevel=3,
-            )
-        return self.metric
+    def _check_params(self):
+        self._validate_params()
+        if self.algorithm == "faiss":
+            # Before any work, and before a dask gallery reaches the workers.
+            check_index_params(self.index_params)
 
-    def _index(self, Z, prepared=False):
-        return build_index(Z, self._similarity(), algorithm=self.algorithm,
+    def _index(self, Z, searchable=False):
+        return build_index(Z, self.similarity, algorithm=self.algorithm,
                            index_params=self.index_params, block_size=self.block_size,
-                           prepared=prepared)
+                           searchable=searchable)
 
     @property
     def galleries_(self):
@@ -150,8 +177,7 @@ class CrossModalRetriever(BaseEstimator):
         -------
         self : object
         """
-        self._validate_params()
-        self._similarity(warn=True)
+        self._check_params()
         X, y, n_image = validate_cross_modal(self, X, y, reset=True, split="halves")
         self.n_image_features_ = n_image
         self.indexes_ = {"image": self._index(X[:, :n_image]), "text": self._index(X[:, n_image:])}
@@ -185,8 +211,7 @@ class CrossModalRetriever(BaseEstimator):
         -------
         self : object
         """
-        self._validate_params()
-        self._similarity(warn=True)
+        self._check_params()
         check_modality(modality)
         sharded = is_dask_array(Z)
         if sharded:
@@ -204,6 +229,8 @@ class CrossModalRetriever(BaseEstimator):
             y = column_or_1d(y)
             if y.shape[0] != Z.shape[0]:
                 raise ValueError(f"Z has {Z.shape[0]} rows but y has {y.shape[0]}.")
+            if y.dtype.kind == "f" and not np.isfinite(y).all():
+                raise ValueError("Input y contains NaN or infinity; each gallery item needs a class.")
         if not hasattr(self, "indexes_"):
             self.n_image_features_ = Z.shape[1]
             self.n_features_in_ = 2 * Z.shape[1]
@@ -229,7 +256,7 @@ class CrossModalRetriever(BaseEstimator):
         check_is_fitted(self)
         for modality, index in self.indexes_.items():
             if index is not None and index.sharded:
-                self.indexes_[modality] = self._index(index.vectors, prepared=True)
+                self.indexes_[modality] = self._index(index.vectors, searchable=True)
         return self
 
     def _queries(self, X, query_modality):
@@ -292,29 +319,59 @@ class CrossModalRetriever(BaseEstimator):
                 f"n_neighbors={k} is larger than the gallery, which holds "
                 f"{len(index)} item(s)."
             )
-        scores, indices = index.search(prepare_gallery(queries, index.similarity), k)
+        scores, indices = index.search(as_searchable(queries, index.similarity), k)
         if not return_distance:
             return indices
         return self._to_distance(scores, index.similarity), indices
 
     def __setstate__(self, state):
-        # Retrievers pickled or saved by skgcrdp 0.1 kept their galleries as
-        # arrays beside faiss bytes: their indexes are built anew from the rows.
-        galleries = state.pop("galleries_", None)
-        state.pop("_rebuild_indexes", None)
-        if "similarity" not in state:
-            state["similarity"] = state.get("metric", "cosine")
-            state["metric"] = "deprecated"
-        indexes = state.get("indexes_")
-        if galleries is None and indexes is not None and not (
-            isinstance(indexes, dict) and set(indexes) == set(OTHER)
-            and all(index is None or isinstance(index, SearchIndex) for index in indexes.values())
-        ):
-            raise ValueError("indexes_ must map each modality to a search index or None.")
+        # A fitted state (from pickle, joblib or skgcrdp.load) is checked as fit
+        # would have left it before the retriever answers anything from it.
+        fitted = isinstance(state, dict) and "indexes_" in state
+        if fitted:
+            check_state(self, state, FITTED_STATE | set(self._get_param_names()))
         super().__setstate__(state)
-        if galleries is not None:
-            self.indexes_ = {m: None if Z is None else self._index(Z, prepared=True)
-                             for m, Z in galleries.items()}
+        if fitted:
+            self._validate_params()
+            self._check_fitted_state()
+
+    def _check_fitted_state(self):
+        """Refuse a fitted state that fit could not have left (it may come from a file)."""
+        def refuse(what):
+            raise ValueError(f"CrossModalRetriever was restored with {what}.")
+
+        if self.algorithm == "faiss":
+            check_index_params(self.index_params, name="CrossModalRetriever.index_params")
+        d = self.n_image_features_
+        if not _is_int(d) or d < 1:
+            refuse(f"n_image_features_={d!r:.60}, not an int >= 1")
+        if not _is_int(self.n_features_in_) or self.n_features_in_ != 2 * d:
+            refuse(f"n_features_in_={self.n_features_in_!r:.60}, not twice n_image_features_ ({d})")
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None and not (isinstance(names, np.ndarray) and names.shape == (2 * d,)
+                                      and all(isinstance(name, str) for name in names)):
+            refuse(f"feature_names_in_ that are not {2 * d} column names")
+        for attribute in ("indexes_", "gallery_labels_"):
+            value = getattr(self, attribute)
+            if not (isinstance(value, dict) and set(value) == set(OTHER)):
+                refuse(f"{attribute} that does not map 'image' and 'text' to their entries")
+        if all(index is None for index in self.indexes_.values()):
+            refuse("no gallery in indexes_")
+        for modality, index in self.indexes_.items():
+            labels = self.gallery_labels_[modality]
+            where = f"indexes_[{modality!r}]"
+            if index is None:
+                if labels is not None:
+                    refuse(f"gallery_labels_[{modality!r}] but no gallery in {where}")
+                continue
+            if type(index) not in (ExactIndex, FaissIndex):
+                refuse(f"{where} of type {type(index).__name__}, not a search index")
+            if index.similarity != self.similarity:
+                refuse(f"{where}.similarity={index.similarity!r}, but similarity={self.similarity!r}")
+            if index.shape[1] != d:
+                refuse(f"{where} of rows {index.shape[1]} wide, but n_image_features_={d}")
+            if labels is not None:
+                _check_labels(labels, len(index), f"gallery_labels_[{modality!r}]", refuse)
 
     @staticmethod
     def _to_distance(scores, similarity):
@@ -365,7 +422,7 @@ class CrossModalRetriever(BaseEstimator):
         """
         check_is_fitted(self)
         X, y, _ = validate_cross_modal(self, X, y, reset=False)
-        return cross_modal_retrieval_score(X, y, similarity=self._similarity())
+        return cross_modal_retrieval_score(X, y, similarity=self.similarity)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -145,6 +145,15 @@ class SharedSpaceUnion(TransformerMixin, BaseComposition):
         self._set_params("transformer_list", **params)
         return self
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # A restored union (pickle, joblib, skgcrdp.load) weighs its members as fit left them.
+        weights = getattr(self, "weights_", None)
+        if weights is not None and not (isinstance(weights, dict) and all(
+                isinstance(w, Real) and np.isfinite(w) and w >= 0 for w in weights.values())):
+            raise ValueError("SharedSpaceUnion was restored with weights_ that are not finite "
+                             "weights >= 0.")
+
     def _check_members(self):
         if not self.transformer_list:
             raise ValueError("transformer_list is empty; give at least one (name, estimator).")

@@ -272,3 +272,84 @@ def test_a_shard_that_cannot_be_rebuilt_is_named_within_the_timeout(fragile_clus
     del held
     with pytest.raises(LostShardError, match="shard 0 \\(rows 0-2999\\)"):
         _within(60, lambda: index.search(queries, 5))
+
+
+# -- concurrent searches, bad galleries, a cluster that restarts --------------------------
+
+
+def test_concurrent_sharded_searches_answer_as_sequential_ones(client):
+    # kneighbors alone (predict and score add no shared state of the shards'):
+    # every search is a round of tasks on the cluster, the test's cost.
+    from concurrent.futures import ThreadPoolExecutor
+
+    gallery, _, labels = _gallery_and_queries()
+    rng = np.random.default_rng(1)
+    batches = [rng.normal(size=(4, 16)).astype(np.float32) for _ in range(64)]
+    sharded = CrossModalRetriever(n_neighbors=30)
+    sharded.fit_gallery(da.from_array(gallery, chunks=(3000, -1)), labels, modality="text")
+    sequential = [sharded.kneighbors(batch) for batch in batches]
+
+    def run(seed):
+        order = np.random.default_rng(seed).permutation(len(batches))
+        return {i: sharded.kneighbors(batches[i]) for i in order}
+
+    with ThreadPoolExecutor(8) as pool:
+        threaded = list(pool.map(run, range(8)))
+    for answers in threaded:
+        for i, got in answers.items():
+            for a, b in zip(got, sequential[i]):
+                np.testing.assert_array_equal(a, b)
+    for batch, expected in zip(batches, sequential):
+        np.testing.assert_array_equal(sharded.kneighbors(batch)[1], expected[1])
+
+
+@pytest.mark.parametrize("on_cluster", [True, False])
+def test_nan_rows_of_a_dask_gallery_are_refused_at_fit_gallery(request, on_cluster):
+    if on_cluster:
+        request.getfixturevalue("client")
+    else:
+        from skgcrdp.utils import dask_client
+
+        if dask_client() is not None:
+            pytest.skip("a distributed client is in use")
+    gallery, _, _ = _gallery_and_queries()
+    broken = gallery.copy()
+    broken[[4100, 4105, 4107, 4200]] = np.nan           # all in one shard: rows 4000-4999
+    with pytest.raises(ValueError, match=r"Z holds NaN or infinite values in row\(s\) "
+                                         r"4100, 4105, 4107 and 1 more; a gallery needs finite"):
+        CrossModalRetriever().fit_gallery(da.from_array(broken, chunks=(1000, -1)), modality="text")
+    broken = gallery.copy()
+    broken[5999, 3] = np.inf
+    with pytest.raises(ValueError, match=r"row\(s\) 5999;"):
+        CrossModalRetriever(similarity="dot").fit_gallery(da.from_array(broken, chunks=(1000, -1)),
+                                                          modality="text")
+
+
+def test_bad_faiss_params_of_a_dask_gallery_are_refused_before_the_workers(monkeypatch):
+    pytest.importorskip("faiss")
+    gallery, _, _ = _gallery_and_queries()
+    lazy = da.from_array(gallery, chunks=(3000, -1))
+    monkeypatch.setattr(type(lazy), "persist", lambda *a, **k: pytest.fail("shards were stored"))
+    with pytest.raises(ValueError, match=r"index_params\['nprobe'\] must be an int >= 1, got 0"):
+        CrossModalRetriever(algorithm="faiss", index_params={"nprobe": 0}).fit_gallery(
+            lazy, modality="text")
+
+
+def test_a_gallery_the_cluster_dropped_is_a_lost_shard_error_that_says_so(client):
+    # What a restart of every worker does to the shards' futures: the cluster
+    # cancels them, and nothing can recompute them.
+    import time
+
+    from skgcrdp.exceptions import LostShardError
+
+    gallery, queries, labels = _gallery_and_queries()
+    sharded = CrossModalRetriever(n_neighbors=5)
+    sharded.fit_gallery(da.from_array(gallery, chunks=(3000, -1)), labels, modality="text")
+    client.cancel(sharded.indexes_["text"]._blocks)
+    for call in (sharded.gather_gallery, lambda: sharded.kneighbors(queries)):
+        start = time.monotonic()
+        with pytest.raises(LostShardError, match=r"shard 0 \(rows 0-2999\), shard 1 \(rows "
+                                                 r"3000-5999\) .* the cluster dropped it") as raised:
+            _within(60, call)
+        assert "within 120 s" not in str(raised.value)
+        assert time.monotonic() - start < 30     # a cancelled shard is not waited for

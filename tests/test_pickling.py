@@ -162,25 +162,3 @@ def test_grid_search_in_two_processes_equals_one(synthetic):
         for n_jobs in (1, 2)
     ]
     np.testing.assert_array_equal(scores[0], scores[1])
-
-
-def test_a_retriever_pickled_by_skgcrdp_0_1_still_searches():
-    # 0.1 kept the prepared galleries in galleries_, the similarity in metric
-    # and faiss bytes (or None) in indexes_.
-    from skgcrdp import CrossModalRetriever
-    from skgcrdp.utils import normalize_rows
-
-    rng = np.random.RandomState(0)
-    Z = rng.randn(40, 8)
-    current = CrossModalRetriever(n_neighbors=3).fit(Z, np.arange(40) % 4)
-    old = CrossModalRetriever.__new__(CrossModalRetriever)
-    old.__setstate__({
-        "n_neighbors": 3, "metric": "cosine", "query_modality": "image", "block_size": None,
-        "algorithm": "brute", "index_params": None, "n_features_in_": 8, "n_image_features_": 4,
-        "galleries_": {"image": normalize_rows(Z[:, :4]), "text": normalize_rows(Z[:, 4:])},
-        "gallery_labels_": {"image": np.arange(40) % 4, "text": np.arange(40) % 4},
-        "indexes_": {"image": None, "text": None},
-    })
-    assert old.similarity == "cosine" and old.metric == "deprecated"
-    for got, expected in zip(old.kneighbors(Z), current.kneighbors(Z)):
-        np.testing.assert_array_equal(got, expected)

@@ -38,17 +38,7 @@ def test_retriever_rejects_odd_width(rng):
         CrossModalRetriever().fit(rng.randn(10, 5))
 
 
-def test_the_old_name_of_similarity_still_works_and_warns(rng):
-    Z = rng.randn(30, 8)
-    with pytest.warns(FutureWarning, match="similarity"):
-        old = CrossModalRetriever(metric="dot", n_neighbors=3).fit(Z)
-    new = CrossModalRetriever(similarity="dot", n_neighbors=3).fit(Z)
-    for got, expected in zip(old.kneighbors(Z), new.kneighbors(Z)):
-        np.testing.assert_array_equal(got, expected)
-    assert "similarity" in new.get_params() and new.get_params()["metric"] == "deprecated"
-
-
-def test_galleries_are_the_prepared_rows_of_the_indexes(rng):
+def test_galleries_are_the_searchable_rows_of_the_indexes(rng):
     Z = rng.randn(30, 8) * 5
     retriever = CrossModalRetriever().fit(Z)
     galleries = retriever.galleries_
@@ -65,3 +55,42 @@ def test_a_gallery_of_one_modality_is_searched_without_pairs(rng):
     np.testing.assert_array_equal(indices[:, 0], [0, 1, 2])
     with pytest.raises(ValueError, match="No text gallery|No image gallery"):
         retriever.kneighbors(G[:3], query_modality="text")
+
+
+def _restored(retriever, **changes):
+    """The retriever rebuilt from its pickled state with ``changes`` made to that state."""
+    import pickle
+
+    state = pickle.loads(pickle.dumps(retriever)).__getstate__() | changes
+    copy = CrossModalRetriever.__new__(CrossModalRetriever)
+    copy.__setstate__(state)
+    return copy
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda r: {"n_neighbors": 0}, "n_neighbors"),
+    (lambda r: {"similarity": "dot"}, r"indexes_\['image'\].similarity='cosine', but similarity='dot'"),
+    (lambda r: {"n_image_features_": 5}, "rows 4 wide, but n_image_features_=5|n_features_in_"),
+    (lambda r: {"n_features_in_": 9}, "n_features_in_=9, not twice"),
+    (lambda r: {"gallery_labels_": {"image": np.zeros((30, 2)), "text": None}},
+     r"gallery_labels_\['image'\] that is not a 1-D array"),
+    (lambda r: {"gallery_labels_": {"image": np.arange(29), "text": None}},
+     r"gallery_labels_\['image'\] of 29 labels for a gallery of 30 items"),
+    (lambda r: {"gallery_labels_": {"image": np.full(30, np.nan), "text": None}}, "NaN"),
+    (lambda r: {"indexes_": {"image": None, "text": None}}, "no gallery"),
+    (lambda r: {"indexes_": {"image": "rows", "text": None}}, "not a search index"),
+    (lambda r: {"indexes_": [r.indexes_["image"]]}, "does not map"),
+    (lambda r: {"galleries_": {}}, "attributes its class never sets: galleries_"),
+    (lambda r: {"metric": "cosine"}, "attributes its class never sets: metric"),
+])
+def test_a_restored_state_that_fit_could_not_leave_is_refused(change, words, rng):
+    retriever = CrossModalRetriever().fit(rng.randn(30, 8), np.arange(30) % 3)
+    with pytest.raises(ValueError, match=words):
+        _restored(retriever, **change(retriever))
+    queries = rng.randn(5, 8)
+    np.testing.assert_array_equal(_restored(retriever).predict(queries), retriever.predict(queries))
+
+
+def test_fit_gallery_refuses_nan_labels(rng):
+    with pytest.raises(ValueError, match="y contains NaN"):
+        CrossModalRetriever().fit_gallery(rng.randn(3, 4), [0.0, np.nan, 1.0], modality="text")

@@ -124,3 +124,106 @@ def test_in_memory_indexes_pickle_as_their_rows_and_answer_alike(rng):
         copy = pickle.loads(pickle.dumps(index))
         for got, expected in zip(copy.search(Q, 7), index.search(Q, 7)):
             np.testing.assert_array_equal(got, expected)
+
+
+# -- concurrent searches ------------------------------------------------------------
+
+
+def _in_threads(retriever, batches, n_threads=8):
+    """Every thread runs kneighbors, predict and score on every batch, in its own order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(seed):
+        order = np.random.default_rng(seed).permutation(len(batches))
+        return {i: _answers(retriever, batches[i]) for i in order}
+
+    with ThreadPoolExecutor(n_threads) as pool:
+        return list(pool.map(run, range(n_threads)))
+
+
+def _answers(retriever, batch):
+    X, y = batch
+    distances, indices = retriever.kneighbors(X[:, :16], n_neighbors=40, query_modality="image")
+    return distances, indices, retriever.predict(X), retriever.score(X, y)
+
+
+def _assert_same(got, expected):
+    for a, b in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+
+
+def _concurrency_batches(rng, n_batches=64):
+    centres = rng.normal(size=(20, 32)) * 3
+    batches = []
+    for _ in range(n_batches):
+        y = rng.integers(0, 20, 8)
+        batches.append(((centres[y] + rng.normal(size=(8, 32))).astype(np.float32), y))
+    return centres, batches
+
+
+@pytest.mark.parametrize("algorithm", ["brute", "faiss"])
+def test_concurrent_searches_answer_as_sequential_ones(algorithm):
+    # nprobe=1 over small lists: most queries find fewer than k items in
+    # their list and are searched again in every list, the step that used
+    # to widen the shared index for everyone.
+    if algorithm == "faiss":
+        pytest.importorskip("faiss")
+    rng = np.random.default_rng(0)
+    centres, batches = _concurrency_batches(rng)
+    y = rng.integers(0, 20, 2000)
+    Z = (centres[y] + rng.normal(size=(2000, 32))).astype(np.float32)
+    retriever = CrossModalRetriever(algorithm=algorithm, index_params={"nlist": 50, "nprobe": 1})
+    retriever.fit(Z, y)
+    sequential = [_answers(retriever, batch) for batch in batches]
+    for answers in _in_threads(retriever, batches):
+        for i, got in answers.items():
+            _assert_same(got, sequential[i])
+    for batch, expected in zip(batches, sequential):      # and nothing changed for later calls
+        _assert_same(_answers(retriever, batch), expected)
+
+
+def test_faiss_index_params_are_refused_before_any_work(monkeypatch):
+    faiss = pytest.importorskip("faiss")
+    Z = np.random.default_rng(0).normal(size=(400, 8))
+    monkeypatch.setattr(faiss, "IndexIVFFlat", lambda *a: pytest.fail("an index was built"))
+    for params, words in [({"nprobe": 0}, r"\['nprobe'\] must be an int >= 1, got 0"),
+                          ({"nlist": 0}, r"\['nlist'\] must be an int >= 1"),
+                          ({"nprobe": 2.5}, "nprobe"), ({"nlist": True}, "nlist"),
+                          ({"nlist": 11}, r"nlist'\]=11 is too many lists for a gallery of 400 rows: "
+                                          "at most 10")]:
+        with pytest.raises(ValueError, match=words):
+            CrossModalRetriever(algorithm="faiss", index_params=params).fit_gallery(
+                Z, modality="text")
+
+
+def test_faiss_refuses_values_that_overflow_float32():
+    pytest.importorskip("faiss")
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(200, 8))
+    retriever = CrossModalRetriever(similarity="euclidean", algorithm="faiss").fit(Z)
+    with pytest.raises(ValueError, match="faiss computes in float32"):
+        retriever.kneighbors(np.full((1, 4), 1e20))
+    with pytest.raises(ValueError, match="faiss computes in float32"):
+        CrossModalRetriever(similarity="dot", algorithm="faiss").fit(Z * 1e20)
+    # Cosine rows are unit rows: any finite size is searched.
+    cosine = CrossModalRetriever(algorithm="faiss").fit(Z)
+    np.testing.assert_array_equal(cosine.kneighbors(Z[:3, :4] * 1e300)[1], cosine.kneighbors(Z[:3, :4])[1])
+
+
+@pytest.mark.parametrize("state, words", [
+    ({"block_size": -1}, r"ExactIndex.block_size must be None or an int >= 1, got -1"),
+    ({"block_size": 2.0}, "block_size"),
+    ({"similarity": "manhattan"}, "similarity"),
+    ({"vectors": np.ones((3, 4))}, "unit rows"),
+    ({"vectors": np.full((3, 4), np.nan)}, "NaN"),
+    ({"vectors": np.ones(4)}, "2-D"),
+    ({"vectors": np.ones((0, 4))}, "at least one row"),
+    ({"extra": 1}, "attributes its class never sets: extra"),
+])
+def test_an_exact_index_refuses_a_state_fit_could_not_leave(state, words):
+    from skgcrdp._search import ExactIndex, build_index
+
+    index = build_index(np.random.default_rng(0).normal(size=(20, 4)), "cosine")
+    with pytest.raises(ValueError, match=words):
+        pickle.loads(pickle.dumps(index)).__setstate__(vars(index) | state)
+    assert isinstance(pickle.loads(pickle.dumps(index)), ExactIndex)

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..utils import normalize_rows, overflow_safe, similarity_matrix
-from ._base import SearchIndex
+from ._base import SearchIndex, check_state
 
 # Gallery rows per tile: a tile of the gallery (here 8192 x d floats) stays in
 # cache while every query of the block is compared with it.
@@ -92,14 +92,28 @@ def exact_top_k(queries, gallery, k, similarity="dot", gallery_tile=GALLERY_TILE
 
 
 def searched_as(similarity):
-    """The similarity a search of prepared rows computes: cosine rows are unit, so a dot product."""
+    """The similarity a search of searchable rows computes: cosine rows are unit, so a dot product."""
     return "dot" if similarity == "cosine" else similarity
 
 
-def prepare_gallery(Z, similarity):
-    """Rows as searched: float32 kept, else float64; unit rows for cosine."""
+def as_searchable(Z, similarity):
+    """Rows as a search compares them, queries and gallery alike.
+
+    float32 is kept, anything else becomes float64; rows become unit rows
+    for cosine, and float64 where their products would overflow float32.
+    """
     Z = np.asarray(Z, dtype=np.float32 if Z.dtype == np.float32 else np.float64)
     return normalize_rows(Z) if similarity == "cosine" else overflow_safe(Z)
+
+
+def check_block_size(block_size, name="block_size"):
+    """``block_size`` as the exact search takes it: None or a positive int."""
+    if block_size is None:
+        return None
+    if isinstance(block_size, (bool, np.bool_)) or not isinstance(block_size, (int, np.integer)) \
+            or block_size < 1:
+        raise ValueError(f"{name} must be None or an int >= 1, got {block_size!r:.60}.")
+    return int(block_size)
 
 
 class ExactIndex(SearchIndex):
@@ -115,8 +129,10 @@ class ExactIndex(SearchIndex):
         return self.vectors.shape
 
     def __setstate__(self, state):
+        check_state(self, state, {"vectors", "similarity", "block_size"})
         self.__dict__.update(state)
         self._check_rows()
+        check_block_size(self.block_size, "ExactIndex.block_size")
 
     def search(self, queries, k):
         step = self.block_size or QUERY_BLOCK

@@ -1,12 +1,14 @@
 """A gallery held on dask workers as row shards, searched where the shards lie."""
 
+import threading
 import time
+from concurrent.futures import CancelledError
 
 import numpy as np
 
 from ..exceptions import LostShardError
 from ..utils import dask_client
-from ._base import SearchIndex
+from ._base import SearchIndex, count_rest
 from ._exact import exact_top_k, searched_as
 from ._faiss import build_ivf, import_faiss, search_ivf
 
@@ -16,6 +18,8 @@ __all__ = ["SHARD_TIMEOUT", "ShardedIndex"]
 #: held to be rebuilt on a live worker, and for the shards' answers, before it
 #: gives up with a LostShardError.
 SHARD_TIMEOUT = 120.0
+# Query blocks at least this large are scattered to the workers once per search.
+SCATTER_BYTES = 1 << 20
 
 
 class ShardedIndex(SearchIndex):
@@ -58,9 +62,11 @@ class ShardedIndex(SearchIndex):
 
             futures = {future.key: future for future in futures_of(self.shards)}
             self._blocks = [futures[block.key] for block in self._blocks]
-            self._wait(self._blocks, "stored")
+            # A shard's own error (e.g. NaN rows) is the worker's message.
+            self._wait(self._blocks, "stored", raise_worker_errors=True)
         self._indexes = None
         self._index_workers = {}
+        self._rebuilding = threading.Lock()
         if index_params is not None:
             import_faiss()   # fail here, with the install hint, rather than on a worker
             self._indexes = [self._build_index(client, i) for i in range(len(self._blocks))]
@@ -73,25 +79,37 @@ class ShardedIndex(SearchIndex):
         start = int(self.offsets[i])
         return f"shard {i} (rows {start}-{start + self.shards.chunks[0][i] - 1})"
 
-    def _wait(self, futures, doing, raise_worker_errors=False):
-        """Wait for ``futures`` at most ``timeout`` seconds; a clear error for what is missing."""
+    def _wait(self, futures, doing, raise_worker_errors=False, deadline=None):
+        """Wait for ``futures`` until ``deadline`` (default: ``timeout`` s); say clearly what is missing.
+
+        A future the cluster cancelled (every worker holding it was lost or
+        restarted, and nothing can recompute it) ends the wait at once: the
+        error then says so and how long it took, and claims no timeout.
+        """
         from distributed import wait
 
+        start = time.monotonic()
+        deadline = start + self.timeout if deadline is None else deadline
         try:
-            wait(futures, timeout=self.timeout)
+            wait(futures, timeout=max(0.0, deadline - time.monotonic()))
         except Exception:  # noqa: BLE001 - a timeout or a cancelled future: the statuses tell
             pass
         lost = [i for i, future in enumerate(futures) if future.status != "finished"]
         errors = [futures[i] for i in lost if futures[i].status == "error"]
         if raise_worker_errors and errors:
-            errors[0].result()   # the worker's own error (e.g. bad index_params)
+            errors[0].result()   # the worker's own error (e.g. bad index_params, NaN rows)
         if lost:
+            statuses = sorted({futures[i].status for i in lost})
+            if set(statuses) <= {"pending", "lost"}:
+                what = f"within {self.timeout:g} s (status: {statuses})"
+            else:
+                what = (f"after {time.monotonic() - start:.1f} s: the cluster dropped it "
+                        f"(status: {statuses}), e.g. because every worker holding it restarted")
             raise LostShardError(
-                f"{', '.join(self._rows(i) for i in lost)} of the sharded gallery could not be "
-                f"{doing} on a live worker within {self.timeout:g} s (status: "
-                f"{sorted({futures[i].status for i in lost})}); a worker holding it was lost and "
-                "the cluster could not rebuild it. Check the cluster, then call fit_gallery again "
-                "(or gather_gallery() while the cluster is healthy, to keep a copy in memory)."
+                f"{count_rest([self._rows(i) for i in lost])} of the sharded gallery could not be "
+                f"{doing} on a live worker {what}; a worker holding it was lost and the cluster "
+                "could not rebuild it. Check the cluster, then call fit_gallery again (or "
+                "gather_gallery() while the cluster is healthy, to keep a copy in memory)."
             )
 
     def _build_index(self, client, i, workers=None):
@@ -114,7 +132,7 @@ class ShardedIndex(SearchIndex):
         """
         deadline = time.monotonic() + self.timeout
         while True:
-            self._wait(self._blocks, "recomputed")
+            self._wait(self._blocks, "recomputed", deadline=deadline)
             alive = set(client.ncores())
             shard_holders = {key: [w for w in workers if w in alive]
                              for key, workers in client.who_has(self._blocks).items()}
@@ -123,24 +141,27 @@ class ShardedIndex(SearchIndex):
                 break
             if time.monotonic() > deadline:
                 raise LostShardError(
-                    f"{', '.join(self._rows(i) for i in missing)} of the sharded gallery is held "
+                    f"{count_rest([self._rows(i) for i in missing])} of the sharded gallery is held "
                     f"by no live worker after {self.timeout:g} s; call fit_gallery again."
                 )
             # The scheduler has not yet seen the worker go: ask again shortly.
             time.sleep(0.2)
         if self._indexes is None:
-            return [shard_holders[block.key] for block in self._blocks]
-        for i, index in enumerate(self._indexes):
-            if not self._index_workers[i] & alive:
-                # Pinned to a worker that is gone, it would wait for it forever:
-                # build it again next to its shard.
-                index.cancel()
-                self._indexes[i] = self._build_index(client, i,
-                                                     list(shard_holders[self._blocks[i].key]))
-        self._wait(self._indexes, "indexed")
-        index_holders = client.who_has(self._indexes)
+            return [shard_holders[block.key] for block in self._blocks], self._blocks
+        with self._rebuilding:
+            # Concurrent searches may find the same index lost: one rebuilds it.
+            for i, index in enumerate(self._indexes):
+                if not self._index_workers[i] & alive:
+                    # Pinned to a worker that is gone, it would wait for it forever:
+                    # build it again next to its shard.
+                    index.cancel()
+                    self._indexes[i] = self._build_index(client, i,
+                                                         list(shard_holders[self._blocks[i].key]))
+            indexes = list(self._indexes)
+        self._wait(indexes, "indexed")
+        index_holders = client.who_has(indexes)
         return [[w for w in index_holders[index.key] if w in alive] or shard_holders[block.key]
-                for index, block in zip(self._indexes, self._blocks)]
+                for index, block in zip(indexes, self._blocks)], indexes
 
     # -- searching -------------------------------------------------------------
 
@@ -170,9 +191,11 @@ class ShardedIndex(SearchIndex):
         # A worker may be lost between finding the holders and the answers
         # coming back: then the holders are found again, once.
         for attempt in range(2):
-            holders = self._holders(client)
-            targets = self._blocks if self._indexes is None else self._indexes
-            sent = client.scatter(queries, broadcast=True, hash=False)
+            holders, targets = self._holders(client)
+            # Large query blocks travel once to every worker; small ones ride
+            # along with the tasks, which saves a round trip per search.
+            sent = (queries if queries.nbytes < SCATTER_BYTES
+                    else client.scatter(queries, broadcast=True, hash=False))
             parts = [client.submit(function, target, sent, *args, offset, pure=False,
                                    workers=where, allow_other_workers=False)
                      for target, where, offset in zip(targets, holders, self.offsets)]
@@ -193,8 +216,24 @@ class ShardedIndex(SearchIndex):
 
     @property
     def vectors(self):
-        """The whole gallery as one in-memory array (computed from the shards)."""
-        return np.asarray(self.shards.compute())
+        """The whole gallery as one in-memory array, gathered from the shards.
+
+        Lost shards are recomputed first where the cluster can; what it
+        cannot give back is a :class:`~skgcrdp.exceptions.LostShardError`.
+        """
+        client = dask_client()
+        if client is None:
+            return np.asarray(self.shards.compute())
+        self._holders(client)
+        try:
+            parts = client.gather(self._blocks)
+        except CancelledError as exc:
+            raise LostShardError(
+                "The sharded gallery could not be gathered: the cluster dropped a shard while it "
+                "was read (a worker holding it was lost). Check the cluster, then call "
+                "fit_gallery again."
+            ) from exc
+        return np.concatenate(parts)
 
 
 def _shard_top_k(block, queries, k, similarity, offset):
