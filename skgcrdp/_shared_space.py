@@ -14,7 +14,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._training import StopOnNonFiniteLoss, build_net, embed_numpy, scale
+from ._training import StopOnNonFiniteLoss, build_net, check_float32_range, embed_numpy, scale
 from .nn import ModalityHeads
 from .utils import (
     SharedSpaceNamesMixin,
@@ -91,7 +91,9 @@ class SharedSpaceTransformer(SharedSpaceNamesMixin, TransformerMixin, BaseEstima
         return {"weight_decay": self.weight_decay}
 
     def _embed(self, X, modality):
-        X = scale(getattr(self, "scalers_", None), modality, X)
+        # embed_numpy casts to float32 block by block: check the range once here.
+        X = check_float32_range(scale(getattr(self, "scalers_", None), modality, X),
+                                f"The {modality} part of X")
         return embed_numpy(self.net_.module_, X, modality, self.net_.device)
 
     @rows_in_parallel

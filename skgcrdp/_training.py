@@ -38,6 +38,7 @@ __all__ = [
     "TwoTowerNet",
     "as_device_tensor",
     "build_net",
+    "check_float32_range",
     "checkpoint_callbacks",
     "draw_seed",
     "embed_numpy",
@@ -92,6 +93,26 @@ def scale(scalers, modality, X):
     return X if scalers is None else scalers[modality].transform(X)
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def check_float32_range(X, input_name):
+    """Raise when ``X`` holds values beyond float32's range, in which the networks compute.
+
+    Such a value would turn into infinity when cast and into NaN in the
+    network, and a later step would report that as "contains NaN".
+    """
+    if X.dtype != np.float32 and X.size:
+        largest = max(abs(float(np.max(X))), abs(float(np.min(X))))
+        if largest > FLOAT32_MAX:
+            raise ValueError(
+                f"{input_name} holds values up to {largest:.3g}, beyond float32's range "
+                f"(about {FLOAT32_MAX:.2g}), in which the networks compute. "
+                "Rescale the features."
+            )
+    return X
+
+
 def training_pairs(X, n_image, scalers):
     """Split the pairs ``X`` into the float32 array of each modality that the networks read.
 
@@ -100,7 +121,9 @@ def training_pairs(X, n_image, scalers):
     place).
     """
     parts = {"image": X[:, :n_image], "text": X[:, n_image:]}
-    return {m: scale(scalers, m, part).astype(np.float32, copy=False) for m, part in parts.items()}
+    parts = {m: check_float32_range(scale(scalers, m, part), f"The {m} part of X")
+             for m, part in parts.items()}
+    return {m: part.astype(np.float32, copy=False) for m, part in parts.items()}
 
 
 @contextlib.contextmanager

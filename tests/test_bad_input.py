@@ -122,6 +122,12 @@ ERRORS = [
     ("the same for a baseline",
      lambda X, y, Z: CrossDecompositionEmbedder(N_IMAGE).fit(with_value(X, 0, 25, -1e308), y),
      ValueError, "overflow float64"),
+    ("a finite query beyond float32 (reported as such, not as NaN)",
+     lambda X, y, Z: extractor().fit(X, y).transform(with_value(X, 0, 0, 1e308)),
+     ValueError, "The image part of X holds values up to [0-9.]*e[+]308, beyond float32"),
+    ("the same in training without standardisation",
+     lambda X, y, Z: extractor(standardize=False).fit(with_value(X, 3, 25, -1e300), y),
+     ValueError, "The text part of X holds values up to 1e[+]300, beyond float32"),
     ("a bare string as text queries (one row per character otherwise)",
      lambda X, y, Z: embed_modality(make_gcrdp_pipeline(N_IMAGE, random_state=0, device="cpu",
                                                         extract__max_epochs=1, align__max_epochs=1)

@@ -22,7 +22,6 @@ NOUN_PHRASE_OPENINGS = ("The ", "A ", "An ")
 # once its module passes. skgcrdp.nn.towers is skgcrdp.nn.encoders renamed.
 NOT_YET_REWRITTEN = {
     "skgcrdp.encoders",
-    "skgcrdp.utils._dask",
 }
 
 

@@ -57,7 +57,7 @@ def _apply(function, owner, block, dtype):
 
 
 def dask_client():
-    """The distributed client in use, or None (no cluster: dask's local schedulers)."""
+    """Return the distributed client in use, or None (no cluster: dask's local schedulers)."""
     if "distributed" not in sys.modules:
         return None
     from distributed import get_client
