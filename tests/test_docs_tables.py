@@ -80,6 +80,21 @@ def test_readme_shows_the_generated_results_table():
         "paste the output of python3 docs/make_tables.py --readme between the markers")
 
 
+def test_a_new_score_column_gets_columns_where_it_was_measured(tmp_path):
+    tables = _make_tables()
+    results = tables.load_benchmark()
+    measured = (results["data"] == "openclipart") & (results["K"] == "all")
+    results["typed_query_map"] = results["mean"].where(measured) / 2
+    path = tmp_path / "results.csv"
+    results.to_csv(path, index=False)
+    header = tables.readme_table(path).splitlines()[0]
+    assert header.endswith("| Open Clip Art typed-query mAP, K = all |")
+    assert header.count("typed-query") == 1
+    gcrdp = tables.summarize(results).loc[("openclipart", "all", "GCRDP"), "mean"]
+    row = next(line for line in tables.readme_table(path).splitlines() if line.startswith("| GCRDP |"))
+    assert row.replace("**", "").endswith(f"| {gcrdp / 2:.4f} |")
+
+
 def test_every_result_file_gives_a_table(tmp_path):
     written = _make_tables().write_tables(tmp_path)
     names = {path.stem for path in written}
