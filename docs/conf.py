@@ -21,6 +21,7 @@ author = "the skgcrdp developers"
 copyright = "2026, the skgcrdp developers"
 release = skgcrdp.__version__
 version = release
+__import__("runpy").run_path(str(ROOT / "docs" / "make_tables.py"))["write_tables"]()  # tables
 
 extensions = [
     "sphinx.ext.autodoc",
