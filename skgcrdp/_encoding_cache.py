@@ -201,11 +201,11 @@ _FOLDERS_LOCK = threading.Lock()
 def resolve_store(memory):
     """The store that an encoder's ``memory`` parameter names.
 
-    None: this process's store. False, or a ``joblib.Memory`` without a
+    None or True: this process's store. False, or a ``joblib.Memory`` without a
     location: none. A str, path or ``joblib.Memory``: the folder store at that
     location, one object per location within a process.
     """
-    if memory is None:
+    if memory is None or memory is True:
         return _MEMORY
     if memory is False:
         return NoStore()

@@ -159,6 +159,9 @@ def clear_cache(memory=None):
 def limit_cache(max_bytes=None, max_entries=None, *, memory=None):
     """Bound a store of encodings, dropping the least recently used entries beyond the bounds.
 
+    Each call sets both bounds: ``limit_cache(max_entries=1000)`` also lifts
+    the bound on bytes.
+
     Parameters
     ----------
     max_bytes : int or None, default=None
@@ -176,6 +179,7 @@ def limit_cache(max_bytes=None, max_entries=None, *, memory=None):
     >>> limit_cache(max_bytes=2**30, max_entries=100_000)
     >>> cache_info()["max_entries"]
     100000
+    >>> limit_cache(max_bytes=2**30)  # back to the default bound
     """
     for name, bound in (("max_bytes", max_bytes), ("max_entries", max_entries)):
         if bound is not None and (not isinstance(bound, Integral) or bound < 0):
@@ -326,9 +330,9 @@ class ImageEncoder(_Encoder):
     device : str, default="auto"
         Torch device of the network; ``"auto"`` takes CUDA when present.
     half : bool, default=False
-        Run the network in float16 on a GPU (faster; features differ from
-        float32 ones by about 1e-3). Ignored on the CPU. The outputs are
-        float32 either way.
+        Run the network in float16 on a GPU (faster; the features differ from
+        float32 ones by float16's rounding, and are cached apart). Ignored on
+        the CPU. The outputs are float32 either way.
     n_jobs : int, default=None
         Threads that read and decode pictures beside the network; None is
         one, -1 one per CPU core.

@@ -109,9 +109,10 @@ def counted(monkeypatch):
     monkeypatch.setattr(ImageEncoder, "_encode", image)
     monkeypatch.setattr(SentenceEncoder, "_encode", text)
     encoders.clear_cache()
+    bounds = encoders.cache_info()
     yield counts
     encoders.clear_cache()
-    encoders.limit_cache(max_bytes=encoders.cache_info()["max_bytes"])
+    encoders.limit_cache(bounds["max_bytes"], bounds["max_entries"])
 
 
 def _squares(folder, n_per_class=5):
@@ -284,6 +285,9 @@ def test_progress_shows_when_asked_and_only_then(counted, capsys):
 def test_encoders_clone_and_run_where_told(tmp_path):
     from sklearn.base import clone
 
+    from skgcrdp.encoders import cache_info
+
+    assert cache_info(True)["location"] is None  # True, like None, is this process's store
     encoder = ImageEncoder(memory=tmp_path, n_jobs=2, half=True, device="cpu", verbose=1)
     assert clone(encoder).get_params() == encoder.get_params()
     assert ImageEncoder().device == "auto"
