@@ -14,7 +14,8 @@ seven times (three splits, fit and score, and the refit), and the saved model
 reads the same folder when it embeds the gallery.
 
 Run by hand: ``python examples/plot_own_pictures.py`` (needs
-``pip install "skgcrdp[encoders]"``).
+``pip install "skgcrdp[encoders]"``; about 30 s on 2 CPU cores with its
+imports).
 """
 
 import tempfile
@@ -67,8 +68,8 @@ from skgcrdp.model_selection import ClassDisjointSplit
 cache = str(folder / "encodings")
 preprocess = ModalityTransformer(image=ImageEncoder(memory=cache), text=SentenceEncoder(memory=cache),
                                  image_columns="picture", text_columns="caption")
-pipe = make_gcrdp_pipeline(preprocess=preprocess, random_state=0, extract__max_epochs=10,
-                           align__max_epochs=5)
+pipe = make_gcrdp_pipeline(preprocess=preprocess, random_state=0, extract__max_epochs=5,
+                           align__max_epochs=2)
 search = GridSearchCV(pipe, {"extract__temperature": [0.1, 0.5]},
                       cv=ClassDisjointSplit(n_splits=3, random_state=0)).fit(frame, y)
 print(f"best temperature {search.best_params_['extract__temperature']}, "
