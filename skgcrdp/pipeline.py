@@ -17,7 +17,7 @@ _PROFILE_STEP = "profiles"
 
 
 def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=None,
-                        device="auto", relative_profiles=None, **params):
+                        device="auto", relative_profiles=None, memory=None, **params):
     """Build the GCRDP pipeline: extractor, aligner and retriever.
 
     Parameters
@@ -44,6 +44,12 @@ def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=
         (0, 0.5, 1, 2) by a 5-split class-disjoint CV inside the training
         classes (the fit then takes about 4 times as long). None: the learned
         space alone.
+    memory : str, path-like or joblib.Memory, default=None
+        scikit-learn's ``Pipeline(memory=...)``: where fitted stages are
+        cached, keyed by their parameters and input. The encoders of
+        :mod:`skgcrdp.encoders` have their own ``memory``, keyed by each
+        item's content: a changed picture file behind the same path gets new
+        features there, while the pipeline's cache keys on the path.
     **params
         Step parameters in their short form, e.g. ``extract__max_epochs=20``
         or ``align__rdp_weight=0.5`` (and ``profiles__...`` for the
@@ -84,12 +90,12 @@ def make_gcrdp_pipeline(n_image_features=None, *, preprocess=None, random_state=
     ]
     if relative_profiles is None:
         steps += [*learned, ("retrieve", CrossModalRetriever())]
-        return Pipeline(steps).set_params(**params)
+        return Pipeline(steps, memory=memory).set_params(**params)
     check_profile_weight(relative_profiles, "relative_profiles")
     union = make_profile_union("gcrdp", Pipeline(learned), n_image_features,
                                weight=relative_profiles, random_state=random_state)
     steps += [("embed", union), ("retrieve", CrossModalRetriever())]
-    pipeline = Pipeline(steps)
+    pipeline = Pipeline(steps, memory=memory)
     return pipeline.set_params(**gcrdp_params(pipeline, params))
 
 

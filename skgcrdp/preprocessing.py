@@ -58,6 +58,10 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
         Turn a transformer's sparse output (a ``TfidfVectorizer`` without an
         SVD after it) into a dense array. Off, sparse output is an error: a
         dense TF-IDF matrix of a large vocabulary is rarely what one wants.
+    verbose : int, default=0
+        Passed in ``fit`` to every ``verbose`` parameter of the two
+        transformers when nonzero: an encoder of
+        :mod:`skgcrdp.encoders` then shows a progress bar.
 
     Attributes
     ----------
@@ -102,16 +106,18 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
         "text_columns": [str, "array-like", None],
         "n_image_features": [Interval(Integral, 1, None, closed="left"), None],
         "densify": ["boolean"],
+        "verbose": ["verbose"],
     }
 
     def __init__(self, image="passthrough", text="passthrough", *, image_columns=None,
-                 text_columns=None, n_image_features=None, densify=False):
+                 text_columns=None, n_image_features=None, densify=False, verbose=0):
         self.image = image
         self.text = text
         self.image_columns = image_columns
         self.text_columns = text_columns
         self.n_image_features = n_image_features
         self.densify = densify
+        self.verbose = verbose
 
     # -- selecting each modality's part ------------------------------------
 
@@ -157,11 +163,14 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
     def _check_part(self, part, modality):
         """A single text column is raw text: every value must be a string."""
         if isinstance(part, pd.Series) and modality == "text":
-            bad = [v for v in part if not isinstance(v, str)]
-            if bad:
+            bad = next(((row, label, v) for row, (label, v) in enumerate(part.items())
+                        if not isinstance(v, str)), None)
+            if bad is not None:
+                row, label, value = bad
+                where = f"row {row}" + ("" if label == row else f" (index {label!r})")
                 raise TypeError(
-                    f"Text column {part.name!r} holds non-string values (e.g. {bad[0]!r} of "
-                    f"type {type(bad[0]).__name__}); raw text must be str. Fill or drop "
+                    f"Text column {part.name!r} holds non-string values ({where}: {value!r} of "
+                    f"type {type(value).__name__}); raw text must be str. Fill or drop "
                     "missing captions first."
                 )
         return part
@@ -213,13 +222,21 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
                 self.transformers_[modality] = "passthrough"
                 outputs[modality] = self._numeric(part, modality)
             else:
-                self.transformers_[modality] = clone(transformer)
+                self.transformers_[modality] = self._with_verbose(clone(transformer))
                 out = self.transformers_[modality].fit_transform(part, y)
                 outputs[modality] = self._dense(out, modality)
             self._record_input(modality, part)
             widths[modality] = outputs[modality].shape[1]
         self.n_image_features_out_, self.n_text_features_out_ = widths["image"], widths["text"]
         return self._paired_output(outputs, X)
+
+    def _with_verbose(self, transformer):
+        """The transformer with every ``verbose`` parameter at ours, when ours asks for output."""
+        if self.verbose and hasattr(transformer, "get_params"):
+            names = [name for name in transformer.get_params(deep=True)
+                     if name == "verbose" or name.endswith("__verbose")]
+            transformer.set_params(**dict.fromkeys(names, self.verbose))
+        return transformer
 
     @staticmethod
     def _checked_container(X):

@@ -18,13 +18,6 @@ import skgcrdp
 
 NOUN_PHRASE_OPENINGS = ("The ", "A ", "An ")
 
-# Modules whose summaries are still being rewritten (issue 32); remove an entry
-# once its module passes. skgcrdp.nn.towers is skgcrdp.nn.encoders renamed.
-NOT_YET_REWRITTEN = {
-    "skgcrdp.encoders",
-}
-
-
 def public_modules():
     """Import skgcrdp and each of its modules whose dotted name has no private part."""
     yield skgcrdp
@@ -81,11 +74,7 @@ def test_the_public_api_is_found():
     assert len(names) > 50
 
 
-@pytest.mark.parametrize("module", [
-    pytest.param(name, marks=pytest.mark.xfail(reason="summaries not yet rewritten", strict=False))
-    if name in NOT_YET_REWRITTEN else name
-    for name in sorted(PUBLIC_API)
-])
+@pytest.mark.parametrize("module", sorted(PUBLIC_API))
 def test_summary_lines_start_with_a_verb(module):
     wrong = {name: summary_line(obj) for name, obj in PUBLIC_API[module].items()
              if not summary_line(obj) or summary_line(obj).startswith(NOUN_PHRASE_OPENINGS)}
