@@ -117,6 +117,55 @@ def _plain_foreign_roles(app, what, name, obj, options, lines):
         lines[:] = [_FOREIGN_ROLE.sub(lambda m: m.group(1) or "", line) for line in lines]
 
 
+# Docstrings read in a terminal name a guide page by its path in the
+# repository (docs/user_guide/method.md); on the site that becomes a link
+# whose text is the page's title.
+_GUIDE_PATH = re.compile(r"(?:``)?docs/(user_guide/[\w-]+)\.md(?:``)?")
+
+
+def _link_guide_pages(app, what, name, obj, options, lines):
+    if name.startswith("skgcrdp"):
+        lines[:] = [_GUIDE_PATH.sub(r":doc:`/\1`", line) for line in lines]
+
+
+def _methods_table(app, what, name, obj, options, lines):
+    """Document ``skgcrdp.benchmark.METHODS`` as a table generated from it, not as a dict's repr."""
+    if name != "skgcrdp.benchmark.METHODS":
+        return
+    from skgcrdp.benchmark import METHODS
+
+    lines[:] = [
+        "The methods the benchmark compares, by the name ``--methods`` and",
+        ":func:`run_benchmark` take: a dict of name to :class:`Method`. The",
+        "default run leaves out those marked \"no\" (``--full`` runs them).",
+        "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - name",
+        "     - kind",
+        "     - default run",
+        "     - description",
+    ]
+    for method in METHODS.values():
+        lines += [f"   * - {method.name}", f"     - {method.kind}",
+                  f"     - {'yes' if method.default else 'no'}", f"     - {method.description}"]
+    lines.append("")
+
+
+def _skip_torch_module_members(app, what, name, obj, skip, options):
+    """Leave out of the methods tables what a torch module inherits from ``torch.nn.Module``.
+
+    The class pages document the members of skgcrdp and scikit-learn, not
+    torch's (``:inherited-members: Module, Sequential, object``); the
+    summary tables list the same.
+    """
+    owner = getattr(obj, "__qualname__", "").split(".")[0]
+    if (getattr(obj, "__module__", None) or "").startswith("torch.") and owner in ("Module", "Sequential"):
+        return True
+    return None
+
+
 class NoEmailLinks(SphinxTransform):
     """``mAP@all`` and ``recall@10`` name metrics; docutils would link them as e-mail addresses."""
 
@@ -130,4 +179,7 @@ class NoEmailLinks(SphinxTransform):
 
 def setup(app):
     app.connect("autodoc-process-docstring", _plain_foreign_roles)
+    app.connect("autodoc-process-docstring", _link_guide_pages)
+    app.connect("autodoc-process-docstring", _methods_table)
+    app.connect("autodoc-skip-member", _skip_torch_module_members)
     app.add_transform(NoEmailLinks)

@@ -7,6 +7,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.cross_decomposition import PLSCanonical
 from sklearn.decomposition import PCA
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skgcrdp import ModalityTransformer
 from skgcrdp.baselines import CrossDecompositionEmbedder, RandomProjectionEmbedder
@@ -27,6 +29,7 @@ from skgcrdp.benchmark._memory import PeakMemory
 from skgcrdp.benchmark._methods import EpisodeContext
 from skgcrdp.benchmark._progress import Progress
 from skgcrdp.benchmark._report import PLOT_HINT
+from skgcrdp.benchmark._typed_queries import class_queries, load_typed_queries
 
 
 def test_small_real_run_gcrdp_beats_pls_chance_and_plain_mlp():
@@ -49,6 +52,8 @@ def test_small_real_run_gcrdp_beats_pls_chance_and_plain_mlp():
     assert scores["GCRDP"].mean() > scores["PLS"].mean(), scores
     summary = summarize(results)
     assert summary.loc[("all", "GCRDP"), "vs_best_baseline"] > 1.0
+    # Wikipedia's text features are LDA topics: no sentence model types a query.
+    assert results["typed_query_map"].isna().all()
 
 
 def test_episodes_are_shared_by_methods_and_values_of_k():
@@ -219,6 +224,9 @@ def test_command_line_runs_both_embedded_sets_with_a_combined_line_per_method(tm
     assert "## Open Clip Art" in markdown and "| method | wikipedia K=5 | openclipart K=5 |" in markdown
     chance = summaries["openclipart"].loc[("5", "random projection"), "vs_best_baseline"]
     assert chance < 0.8  # deep features: PLS is far above chance
+    typed = results.groupby("data")["typed_query_map"]
+    assert typed.count()["wikipedia"] == 0 and typed.count()["openclipart"] == 2
+    assert "typed-query mAP" in printed and "| typed-query mAP |" in markdown
 
 
 def test_default_episodes_are_fewer_for_the_larger_set():
@@ -230,6 +238,8 @@ def test_default_episodes_are_fewer_for_the_larger_set():
     assert "None" not in help_text and "(default: auto)" in help_text and "-1" not in help_text
     assert "(default: all 5 1)" in help_text and "(default: all)" in help_text
     assert "(default: default)" in help_text and "'chosen by CV'" in help_text
+    assert args.typed_queries is None and "--no-typed-queries" in help_text
+    assert "LDA" in " ".join(help_text.split())
 
 
 def test_comparison_across_data_sets_averages_the_ratios():
@@ -253,6 +263,63 @@ def test_small_real_run_on_open_clip_art_puts_gcrdp_above_pls_and_every_method_a
     for method in ("GCRDP", "PLS", "CCA"):
         assert scores[method] > 1.5 * scores["random projection"], scores
     assert scores["GCRDP"] > scores["PLS"] > scores["CCA"], scores   # 0.2039 > 0.1978 > ...
+    # Typed queries: each unseen class's name, in three phrasings, against the
+    # unseen pictures. A random ranking's AP is about the share of the gallery
+    # the class holds: averaged over the 26 unseen classes, 1/26.
+    typed = results.set_index("method")["typed_query_map"]
+    chance = 1 / 26
+    for method in ("GCRDP", "PLS", "CCA"):
+        assert typed[method] > 1.5 * chance, typed
+    assert typed["GCRDP"] > 2 * chance and typed["GCRDP"] > typed["random projection"], typed
+
+
+def test_class_names_are_typed_in_three_phrasings():
+    assert class_queries("food/fruit") == ["fruit", "a drawing of fruit", "clip art of food: fruit"]
+    assert class_queries("signs_and_symbols/flags/europe")[2] == (
+        "clip art of signs and symbols: flags: europe")
+    queries = load_typed_queries(("food/fruit", "animals/birds"))
+    assert queries.features.shape == (6, 384) and list(queries.labels) == [0, 0, 0, 1, 1, 1]
+    # The sentence model puts a phrasing nearer its own class's other phrasings.
+    Z = queries.features
+    assert Z[1] @ Z[0] > Z[1] @ Z[3] and Z[4] @ Z[3] > Z[4] @ Z[0]
+
+
+def test_a_method_that_embeds_paired_data_only_gets_no_typed_score(monkeypatch):
+    def paired_only(context):
+        # A StandardScaler over both modalities cannot take one alone.
+        return make_pipeline(StandardScaler(), RandomProjectionEmbedder(
+            context.n_image_features, n_components=8, random_state=0))
+
+    monkeypatch.setitem(METHODS, "paired only", Method("paired only", "baseline", "", paired_only))
+    results = run_benchmark("openclipart", shots=[3], n_episodes=1, progress=False,
+                            methods=["paired only", "PLS"]).set_index("method")
+    assert results["error"].isna().all() and results.loc["paired only", "mean"] > 0
+    assert np.isnan(results.loc["paired only", "typed_query_map"])
+    assert results.loc["PLS", "typed_query_map"] > 0
+    off = run_benchmark("openclipart", shots=[3], n_episodes=1, progress=False, methods=["PLS"],
+                        typed_queries=False)
+    assert off["typed_query_map"].isna().all()
+    assert off["mean"].iloc[0] == results.loc["PLS", "mean"]  # the other columns do not move
+
+
+def test_typed_queries_without_the_sentence_encoder(monkeypatch, tmp_path, capsys):
+    from skgcrdp.benchmark import _protocol
+
+    monkeypatch.setattr(_protocol, "encoders_installed", lambda: False)
+    monkeypatch.setattr(cli, "encoders_installed", lambda: False)
+    with pytest.raises(ImportError, match=r"skgcrdp\[encoders\]"):
+        run_benchmark("openclipart", shots=[3], n_episodes=1, progress=False, methods=["PLS"],
+                      typed_queries=True)
+    with pytest.raises(ValueError, match="typed_queries must be"):
+        run_benchmark("openclipart", shots=[3], n_episodes=1, progress=False, typed_queries="yes")
+    argv = ["--data", "openclipart", "--shots", "3", "--episodes", "1", "--methods", "PLS",
+            "--output", str(tmp_path), "--quiet", "--no-plot"]
+    with pytest.raises(SystemExit):
+        cli.main([*argv, "--typed-queries"])
+    assert "typed queries need the sentence encoder" in capsys.readouterr().err
+    cli.main(argv)  # by default the run goes on without the column's numbers
+    assert "(no typed queries: " in capsys.readouterr().err
+    assert pd.read_csv(tmp_path / "results.csv")["typed_query_map"].isna().all()
 
 
 def test_small_real_run_on_open_clip_art_relative_profiles_lift_gcrdp_and_pls_alike():

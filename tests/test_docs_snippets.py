@@ -16,14 +16,18 @@ def python_blocks(text):
     return ["\n".join(line[3:] for line in block.splitlines()) for block in blocks]
 
 
-def test_the_landing_page_snippet_fits_scores_and_answers_a_typed_query():
+def test_the_landing_page_snippet_fits_scores_and_answers_typed_queries():
     pytest.importorskip("sentence_transformers", reason='needs pip install -e ".[encoders]"')
     (code,) = python_blocks(INDEX.read_text())
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(compile(code, str(INDEX), "exec"), {})
-    score_line, top_line = printed.getvalue().strip().splitlines()
+    score_line, typed_line, top_line = printed.getvalue().strip().splitlines()
     stated = float(re.search(r"mAP on unseen: ([\d.]+)", code).group(1))
     assert abs(float(score_line) - stated) < 0.01           # the page states what it prints
     assert float(score_line) > 2 * 0.08                     # far above chance on these classes
-    assert "food/fruit" in top_line                         # the watermelon finds fruit
+    stated_typed = float(re.search(r"typed-query mAP: ([\d.]+)", code).group(1))
+    assert abs(float(typed_line) - stated_typed) < 0.01
+    assert float(typed_line) > 2 / 26                       # chance: one over 26 unseen classes
+    # The class of median AP, chosen by the rule, and its top five as stated.
+    assert top_line == re.search(r"\n# (a drawing of .*)\n", code).group(1)

@@ -20,11 +20,13 @@ from ._datasets import BenchmarkData, default_episodes, load_benchmark_data
 from ._methods import METHODS, Method
 from ._protocol import compare_data_sets, run_benchmark, summarize
 from ._report import format_markdown, format_text, plot_summary
+from ._typed_queries import class_queries
 
 __all__ = [
     "METHODS",
     "BenchmarkData",
     "Method",
+    "class_queries",
     "compare_data_sets",
     "default_episodes",
     "format_markdown",

@@ -20,7 +20,9 @@ class BenchmarkData:
     """Paired features ``X = [image | text]``, labels ``y`` and the split.
 
     ``name`` is for tables; ``key`` is how ``--data`` names it (an embedded
-    set's name, or the file's path).
+    set's name, or the file's path); ``class_names`` holds the name of class
+    ``i`` at position ``i`` where the labels are class indices with names
+    (the embedded sets), and is empty otherwise.
     """
 
     name: str
@@ -28,6 +30,7 @@ class BenchmarkData:
     y: np.ndarray
     n_image_features: int
     key: str = ""
+    class_names: tuple = ()
 
     @property
     def n_text_features(self):
@@ -37,7 +40,8 @@ class BenchmarkData:
 def _embedded(load, name, key):
     def build():
         data = load()
-        return BenchmarkData(name, np.asarray(data.data), data.target, data.n_image_features, key)
+        return BenchmarkData(name, np.asarray(data.data), data.target, data.n_image_features, key,
+                             tuple(str(n) for n in data.target_names))
 
     return build
 

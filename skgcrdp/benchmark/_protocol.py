@@ -23,6 +23,13 @@ from ._memory import PeakMemory
 from ._methods import EpisodeContext, resolve_methods
 from ._progress import Progress
 from ._shared_fits import FitMemo, fit_sharing
+from ._typed_queries import (
+    ENCODERS_HINT,
+    encoders_installed,
+    load_typed_queries,
+    supports_typed_queries,
+    typed_query_map,
+)
 
 __all__ = ["compare_data_sets", "episode_work", "plan_episodes", "run_benchmark", "shots_label",
            "summarize"]
@@ -66,6 +73,7 @@ def run_benchmark(
     progress=True,
     n_jobs=None,
     full=False,
+    typed_queries="auto",
 ):
     """Run the few-shot cross-modal benchmark; one row per (K, episode, method).
 
@@ -122,13 +130,25 @@ def run_benchmark(
         Scores do not depend on it.
     full : bool, default=False
         With ``methods=None``, run every method, not only the default ones.
+    typed_queries : bool or "auto", default="auto"
+        Also score typed queries (column ``typed_query_map``): each unseen
+        class's name typed in three phrasings ("fruit", "a drawing of
+        fruit", "clip art of food: fruit"), embedded by the sentence model
+        that made the caption features, passed through the fitted method's
+        text side alone and searched among the episode's unseen pictures;
+        mAP@all, relevant being the pictures of the class named. Only Open
+        Clip Art has class names and such a sentence model: on other data
+        the column is NaN, as it is for a method that cannot embed one
+        modality alone. ``"auto"`` scores them where the sentence encoder
+        is installed (``pip install "skgcrdp[encoders]"``); True requires
+        it.
 
     Returns
     -------
     results : pandas.DataFrame
         Columns ``K, episode, method, kind, image_to_text, text_to_image,
-        mean, fit_seconds, peak_memory_mib, n_train_pairs, n_test_pairs,
-        error`` (``chosen``, the name of the method chosen, for "chosen by
+        mean, typed_query_map, fit_seconds, peak_memory_mib, n_train_pairs,
+        n_test_pairs, error`` (``chosen``, the name of the method chosen, for "chosen by
         CV"; ``peak_gpu_memory_mib`` on CUDA). A method that raised in an
         episode has NaN scores and the exception in ``error``.
     """
@@ -143,6 +163,7 @@ def run_benchmark(
     if preprocess is not None:
         preprocess = check_preprocess(preprocess, data.n_image_features)
     episodes = plan_episodes(data, shots, n_episodes, test_size, random_state)
+    queries = _typed_queries(data, typed_queries)
     if not isinstance(progress, Progress):
         progress = Progress(episode_work(data, episodes, len(methods)), enabled=progress)
     n_workers = 1 if n_jobs is None else effective_n_jobs(n_jobs)
@@ -158,7 +179,7 @@ def run_benchmark(
                 gcrdp_params=gcrdp_params,
             )
             yield delayed(_run_episode)(methods, context, k, episode, data.X, data.y, seen,
-                                        unseen, preprocess, one_thread=n_workers > 1)
+                                        unseen, preprocess, queries, one_thread=n_workers > 1)
 
     if n_workers == 1:
         done = (task(*args, **kwargs) for task, args, kwargs in tasks())
@@ -175,6 +196,19 @@ def run_benchmark(
     if device.startswith("cuda") and "peak_gpu_memory_mib" not in results:
         results["peak_gpu_memory_mib"] = np.nan
     return results
+
+
+def _typed_queries(data, wanted):
+    """The typed queries of ``data``'s classes, or None where they are not scored."""
+    if wanted not in (True, False, "auto"):
+        raise ValueError(f"typed_queries must be True, False or 'auto', got {wanted!r}.")
+    if not wanted or not supports_typed_queries(data):
+        return None
+    if not encoders_installed():
+        if wanted == "auto":
+            return None
+        raise ImportError(f"{ENCODERS_HINT}.")
+    return load_typed_queries(data.class_names)
 
 
 def plan_episodes(data, shots, n_episodes, test_size=0.5, random_state=0):
@@ -221,7 +255,8 @@ def _ready_process(device, one_thread):
     _PROCESS_READY = True
 
 
-def _run_episode(methods, context, k, episode, X, y, seen, unseen, preprocess, one_thread=False):
+def _run_episode(methods, context, k, episode, X, y, seen, unseen, preprocess, queries=None,
+                 one_thread=False):
     """Fit and score every method in one episode; its rows."""
     _ready_process(context.device, one_thread)
     memo = FitMemo()
@@ -230,7 +265,7 @@ def _run_episode(methods, context, k, episode, X, y, seen, unseen, preprocess, o
         row = {"K": shots_label(k), "episode": episode, "method": method.name,
                "kind": method.kind, "n_train_pairs": len(seen), "n_test_pairs": len(unseen)}
         row.update(_fit_and_score(method, context, X[seen], y[seen], X[unseen], y[unseen],
-                                  preprocess, memo))
+                                  preprocess, memo, queries))
         rows.append(row)
     return rows
 
@@ -243,9 +278,11 @@ def _warm_up(device):
                         random_state=0).fit(X, np.repeat([0, 1], 8))
 
 
-def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess, memo):
+def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess, memo,
+                   queries=None):
     """One row's scores; its fits shared through ``memo`` with the episode's other rows."""
-    row = dict.fromkeys((*DIRECTIONS, "mean", "fit_seconds", "peak_memory_mib"), np.nan)
+    row = dict.fromkeys((*DIRECTIONS, "mean", "typed_query_map", "fit_seconds", "peak_memory_mib"),
+                        np.nan)
     row["error"] = None
     saved_before = memo.saved_seconds
     try:
@@ -256,6 +293,7 @@ def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess
             warnings.filterwarnings("ignore", message="y residual is constant")
             with PeakMemory(context.device) as memory:
                 start = time.perf_counter()
+                pre = None
                 if preprocess is not None:
                     pre = clone(preprocess).fit(X_train, y_train)
                     X_train, X_test = pre.transform(X_train), pre.transform(X_test)
@@ -282,6 +320,10 @@ def _fit_and_score(method, context, X_train, y_train, X_test, y_test, preprocess
     for direction in DIRECTIONS:
         row[direction] = cross_modal_retrieval_score(Z, y_test, direction=direction)
     row["mean"] = (row["image_to_text"] + row["text_to_image"]) / 2
+    if queries is not None:
+        # Outside the timed and measured fit: a query is embedded after training.
+        row["typed_query_map"] = typed_query_map(model, queries, Z[:, : Z.shape[1] // 2], y_test,
+                                                 preprocess=pre)
     return row
 
 
@@ -298,7 +340,8 @@ def summarize(results):
     summary : pandas.DataFrame
         Indexed by ``(K, method)``: ``image_to_text``, ``text_to_image``,
         ``mean`` (mAP, mean of both directions), ``std`` (of ``mean`` over
-        episodes), ``fit_seconds``, ``peak_memory_mib``, ``episodes``
+        episodes), ``typed_query_map`` (where the results have it: the mAP of
+        typed queries, NaN where none were scored), ``fit_seconds``, ``peak_memory_mib``, ``episodes``
         (successful ones), ``vs_best_baseline`` (``mean`` divided by the
         best baseline's ``mean`` at that K; baselines and chance count) and,
         for "chosen by CV", ``chosen`` (how often each method was chosen).
@@ -307,6 +350,8 @@ def summarize(results):
     grouped = results.groupby(["K", "method"], sort=False)
     summary = grouped[columns].mean()
     summary["std"] = grouped["mean"].std(ddof=0)
+    if "typed_query_map" in results:
+        summary["typed_query_map"] = grouped["typed_query_map"].mean()
     summary["fit_seconds"] = grouped["fit_seconds"].mean()
     summary["peak_memory_mib"] = grouped["peak_memory_mib"].max()
     if "peak_gpu_memory_mib" in results:

@@ -16,6 +16,7 @@ COLUMNS = [
     ("mean", "mAP (mean)", "{:.4f}"),
     ("std", "± std", "{:.4f}"),
     ("vs_best_baseline", "vs best baseline", "{:.3f}"),
+    ("typed_query_map", "typed-query mAP", "{:.4f}"),
     ("fit_seconds", "fit (s)", "{:.2f}"),
     ("peak_memory_mib", "peak memory (MiB)", "{:.0f}"),
     ("peak_gpu_memory_mib", "peak GPU memory (MiB)", "{:.0f}"),
@@ -56,14 +57,17 @@ def format_text(summary):
 
 
 def format_markdown(summary):
-    """Markdown table of a summary (the best mAP of each K in bold) or of a comparison."""
+    """Format a summary, or a comparison, as a Markdown table; each K's best mAPs in bold."""
     header, rows = _rows(summary)
     if summary.index.nlevels > 1:
-        best = summary.groupby(level="K", sort=False)["mean"].transform("max")
-        mean_col = header.index("mAP (mean)")
-        for row, (key, value) in zip(rows, summary["mean"].items()):
-            if value == best[key]:
-                row[mean_col] = f"**{row[mean_col]}**"
+        for column, title in (("mean", "mAP (mean)"), ("typed_query_map", "typed-query mAP")):
+            if column not in summary or summary[column].isna().all():
+                continue
+            best = summary.groupby(level="K", sort=False)[column].transform("max")
+            at = header.index(title)
+            for row, (key, value) in zip(rows, summary[column].items()):
+                if value == best[key]:
+                    row[at] = f"**{row[at]}**"
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)

@@ -6,6 +6,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from .. import embed_modality
 from ..retrieval import CrossModalRetriever
 
 __all__ = ["ChosenByCV"]
@@ -44,3 +45,8 @@ class ChosenByCV(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self)
         return self.embedder_.transform(X)
+
+    def transform_modality(self, X, modality):
+        """Embed one modality alone with the chosen embedder."""
+        check_is_fitted(self)
+        return embed_modality(self.embedder_, X, modality)

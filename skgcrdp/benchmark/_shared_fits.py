@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from .. import embed_modality
 from ..union import SharedSpaceUnion
 from ._selection import ChosenByCV
 
@@ -100,7 +101,9 @@ class Memoized(TransformerMixin, BaseEstimator):
 
     def transform_modality(self, X, modality):
         check_is_fitted(self)
-        return self.fitted_.transform_modality(X, modality)
+        # A memoized pipeline is a plain Pipeline, which embeds one modality
+        # through embed_modality.
+        return embed_modality(self.fitted_, X, modality)
 
 
 def fit_sharing(estimator, X, y, memo):
