@@ -73,6 +73,20 @@ def class_ap(name, c):
                                      y[unseen])
 
 
+def median_by_gcrdp(items, score):
+    """Return the item of median GCRDP score (the lower middle one for an even count)."""
+    ordered = sorted(items, key=lambda item: (score("GCRDP", item), item))
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def verdict(scores, what):
+    """Say which method has the highest score on this class or drawing."""
+    winner = max(scores, key=scores.get)
+    if winner == "GCRDP":
+        return f"GCRDP wins this {what}"
+    return f"the baseline, {winner}, wins this {what}"
+
+
 ap = {name: {c: class_ap(name, c) for c in classes} for name in methods}
 print(f"Typed queries: {len(classes)} unseen classes x 3 phrasings")
 print(f"(a random ranking: about {1 / len(classes):.3f})")
@@ -88,15 +102,12 @@ print(f"GCRDP's AP is higher on {wins} of the {len(classes)} classes.")
 # the two middle ones for an even count) and shows its second phrasing, "a
 # drawing of ...", with each method's top six drawings.
 
-order = sorted(classes, key=lambda c: (ap["GCRDP"][c], c))
-chosen = order[(len(order) - 1) // 2]
+chosen = median_by_gcrdp(classes, lambda name, c: ap[name][c])
 query = typed[chosen][1]
 scores = {name: ap[name][chosen] for name in methods}
-winner = max(scores, key=scores.get)
-verdict = ("GCRDP wins this class" if winner == "GCRDP"
-           else f"the baseline, {winner}, wins this class")
+said = verdict(scores, "class")
 print(f"Median class: {names[chosen]}, AP {scores['GCRDP']:.3f} (GCRDP)")
-print(f"vs {scores['PLS']:.3f} (PLS): {verdict}.")
+print(f"vs {scores['PLS']:.3f} (PLS): {said}.")
 fig, rows = plt.subplots(2, 7, figsize=(10, 4.3))
 for row, (name, model) in zip(rows, methods.items()):
     gallery = CrossModalRetriever(query_modality="text")
@@ -109,7 +120,7 @@ for row, (name, model) in zip(rows, methods.items()):
     hits = int(np.sum(y[unseen][top] == chosen))
     print(f"{name}: {hits} of its top 6 for {query!r} are {names[chosen]}")
 fig.suptitle(f"Median class by GCRDP's typed-query AP: {names[chosen]}; "
-             f"{verdict}", fontsize=10)
+             f"{said}", fontsize=10)
 fig.tight_layout(h_pad=1.5)
 plt.show()
 
@@ -131,14 +142,11 @@ def drawing_ap(name, picture):
     return embedding_retrieval_score(query, captions[name], [chosen], y[unseen])
 
 
-by_gcrdp = sorted(members, key=lambda i: (drawing_ap("GCRDP", i), i))
-picture = by_gcrdp[(len(by_gcrdp) - 1) // 2]
+picture = median_by_gcrdp(members, drawing_ap)
 scores = {name: drawing_ap(name, picture) for name in methods}
-winner = max(scores, key=scores.get)
-verdict = ("GCRDP wins this drawing" if winner == "GCRDP"
-           else f"the baseline, {winner}, wins this drawing")
+said = verdict(scores, "drawing")
 print(f"Its median drawing: AP {scores['GCRDP']:.3f} (GCRDP)")
-print(f"vs {scores['PLS']:.3f} (PLS): {verdict}.")
+print(f"vs {scores['PLS']:.3f} (PLS): {said}.")
 fig, rows = plt.subplots(2, 6, figsize=(10, 4.6))
 for row, (name, model) in zip(rows, methods.items()):
     gallery = CrossModalRetriever(query_modality="image")
@@ -150,6 +158,6 @@ for row, (name, model) in zip(rows, methods.items()):
                    label_names=names, axes=row,
                    title=f"{name} (AP {scores[name]:.2f})")
 fig.suptitle(f"Median drawing of {names[chosen]} by GCRDP's AP (all unseen "
-             f"captions ranked); {verdict}", fontsize=10)
+             f"captions ranked); {said}", fontsize=10)
 fig.tight_layout(h_pad=1.5)
 plt.show()
