@@ -74,13 +74,13 @@ def class_ap(name, c):
 
 
 def median_by_gcrdp(items, score):
-    """Return the item of median GCRDP score (the lower middle one for an even count)."""
-    ordered = sorted(items, key=lambda item: (score("GCRDP", item), item))
+    """Return the item of median GCRDP score (lower middle if even)."""
+    ordered = sorted(items, key=lambda i: (score("GCRDP", i), i))
     return ordered[(len(ordered) - 1) // 2]
 
 
 def verdict(scores, what):
-    """Say which method has the highest score on this class or drawing."""
+    """Say which method scores highest on this class or drawing."""
     winner = max(scores, key=scores.get)
     if winner == "GCRDP":
         return f"GCRDP wins this {what}"
