@@ -94,4 +94,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=4.0,
                         help="seconds per measurement (default: 4.0)")
     args = parser.parse_args()
+    if args.gallery < 1000 or args.dim < 1 or args.seconds <= 0:
+        parser.error("--gallery takes at least 1000 rows, --dim and --seconds positive numbers")
     main(args.gallery, args.dim, args.seconds)
