@@ -41,14 +41,17 @@ def row_name(row, labels):
 
 
 def picture_content(item, where, Image):
-    """The bytes that identify one picture: a file's bytes, or a PIL image's mode, size and pixels.
+    """Return the bytes that identify one picture: a file's, or a PIL image's mode, size and pixels.
 
     A path must be a readable picture file; ``Image.verify`` reads its chunks
     and their checksums without decoding, so a truncated file or one that is
     not a picture is refused here rather than halfway through an encoding run.
     """
     if isinstance(item, Image.Image):
-        return f"image:{item.mode}:{item.size}:".encode() + item.tobytes()
+        # The palette and the transparency colour change the RGB picture that
+        # load_picture makes of the same indices or pixels.
+        header = f"image:{item.mode}:{item.size}:{item.info.get('transparency')!r}:"
+        return header.encode() + bytes(item.getpalette() or b"") + b":" + item.tobytes()
     if not isinstance(item, (str, os.PathLike)):
         raise TypeError(f"ImageEncoder takes file paths or PIL images; {where} is {item!r} "
                         f"of type {type(item).__name__}.")

@@ -104,14 +104,21 @@ class FolderStore:
         self.location = Path(location)
         self.root = self.location / FOLDER
         self.stats = _Stats()
+        self._writable = False
 
     def check_writable(self):
-        """Create the folder and write a probe file, or say why that fails, before any work."""
+        """Create the folder and write a probe file, or say why that fails, before any work.
+
+        Once it has succeeded in this process, later calls do nothing.
+        """
+        if self._writable:
+            return
         probe = self.root / f".probe-{uuid.uuid4().hex}"
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             probe.write_bytes(b"")
             probe.unlink()
+            self._writable = True
         except OSError as error:
             raise ValueError(
                 f"memory={os.fspath(self.location)!r} is not a writable folder for cached "
@@ -174,9 +181,13 @@ class FolderStore:
         self.stats = _Stats()
 
     def info(self):
-        entries = self._entries()
-        size = sum(p.stat().st_size for p in entries if p.exists())
-        return {"location": os.fspath(self.location), "entries": len(entries), "bytes": size,
+        sizes = []
+        for path in self._entries():
+            try:   # another process may remove an entry meanwhile
+                sizes.append(path.stat().st_size)
+            except OSError:
+                continue
+        return {"location": os.fspath(self.location), "entries": len(sizes), "bytes": sum(sizes),
                 "max_bytes": None, "max_entries": None, **self.stats.as_dict()}
 
 
@@ -191,6 +202,16 @@ class NoStore:
 
     def put(self, key, row):
         pass
+
+    def limit(self, max_bytes, max_entries):
+        pass
+
+    def clear(self):
+        self.stats = _Stats()
+
+    def info(self):
+        return {"location": None, "entries": 0, "bytes": 0, "max_bytes": None, "max_entries": None,
+                **self.stats.as_dict()}
 
 
 _MEMORY = MemoryStore()

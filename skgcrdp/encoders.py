@@ -157,7 +157,7 @@ def clear_cache(memory=None):
 
 
 def limit_cache(max_bytes=None, max_entries=None, *, memory=None):
-    """Bound a store of encodings, dropping the least recently used entries beyond the bounds.
+    """Bound a store of encodings, dropping the entries used (or, in a folder, written) longest ago.
 
     Each call sets both bounds: ``limit_cache(max_entries=1000)`` also lifts
     the bound on bytes.
@@ -171,7 +171,7 @@ def limit_cache(max_bytes=None, max_entries=None, *, memory=None):
         Most items kept; None: no bound.
     memory : None, str, path-like or joblib.Memory, default=None
         None: the store of this process, bounded from now on; a folder is
-        trimmed once, now (oldest entries first).
+        trimmed once, now (the entries written longest ago first).
 
     Examples
     --------
@@ -235,16 +235,16 @@ class _Encoder(TransformerMixin, BaseEstimator):
         identity = self._identity()
         keys = self._keys(items, labels, identity)
         out = np.empty((len(items), self._width), dtype=np.float32)
-        todo, first = [], {}
+        first = {}   # the first row of each item to encode, by its key
         for row, key in enumerate(keys):
             if key in first:
                 continue
             found = store.get(key)
             if found is None:
                 first[key] = row
-                todo.append(row)
             else:
                 out[row] = found
+        todo = list(first.values())
         if todo:
             with self._progress(len(todo)) as bar:
                 for rows, features in self._encode([items[r] for r in todo], todo, bar):

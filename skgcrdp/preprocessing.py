@@ -8,6 +8,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._encoder_inputs import row_name
+from .encoders import _Encoder
 from .utils import (
     IMAGE_PREFIX,
     MODALITIES,
@@ -163,11 +165,10 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
     def _check_part(self, part, modality):
         """A single text column is raw text: every value must be a string."""
         if isinstance(part, pd.Series) and modality == "text":
-            bad = next(((row, label, v) for row, (label, v) in enumerate(part.items())
-                        if not isinstance(v, str)), None)
+            bad = next(((row, v) for row, v in enumerate(part) if not isinstance(v, str)), None)
             if bad is not None:
-                row, label, value = bad
-                where = f"row {row}" + ("" if label == row else f" (index {label!r})")
+                row, value = bad
+                where = row_name(row, list(part.index))
                 raise TypeError(
                     f"Text column {part.name!r} holds non-string values ({where}: {value!r} of "
                     f"type {type(value).__name__}); raw text must be str. Fill or drop "
@@ -231,12 +232,17 @@ class ModalityTransformer(TransformerMixin, BaseEstimator):
         return self._paired_output(outputs, X)
 
     def _with_verbose(self, transformer):
-        """The transformer with every ``verbose`` parameter at ours, when ours asks for output."""
-        if self.verbose and hasattr(transformer, "get_params"):
-            names = [name for name in transformer.get_params(deep=True)
-                     if name == "verbose" or name.endswith("__verbose")]
-            transformer.set_params(**dict.fromkeys(names, self.verbose))
-        return transformer
+        """Give the encoders in ``transformer`` our ``verbose``, when ours asks for output.
+
+        Only skgcrdp's encoders: another step's ``verbose`` may mean something
+        else (a Pipeline's prints each step's time).
+        """
+        if not self.verbose or not hasattr(transformer, "get_params"):
+            return transformer
+        steps = {"": transformer, **transformer.get_params(deep=True)}
+        names = [f"{name}__verbose" if name else "verbose"
+                 for name, step in steps.items() if isinstance(step, _Encoder)]
+        return transformer.set_params(**dict.fromkeys(names, self.verbose))
 
     @staticmethod
     def _checked_container(X):

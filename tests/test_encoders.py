@@ -270,6 +270,21 @@ def test_the_store_is_bounded_and_cleared(counted):
     assert cache_info()["entries"] == 0
     with pytest.raises(ValueError, match="max_bytes"):
         limit_cache(max_bytes=-1)
+    # Without a store there is nothing to bound or clear, and nothing fails.
+    limit_cache(max_entries=1, memory=False)
+    clear_cache(memory=False)
+    assert cache_info(memory=False)["entries"] == 0
+
+
+def test_pictures_that_differ_only_in_their_palette_get_their_own_features():
+    from PIL import Image
+
+    indices = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    red, blue = (Image.fromarray(indices, mode="P") for _ in range(2))
+    red.putpalette([255, 0, 0] * 256)
+    blue.putpalette([0, 0, 255] * 256)
+    features = ImageEncoder().transform([red, blue])
+    assert not np.allclose(features[0], features[1])
 
 
 def test_progress_shows_when_asked_and_only_then(counted, capsys):
@@ -279,6 +294,13 @@ def test_progress_shows_when_asked_and_only_then(counted, capsys):
     pre = ModalityTransformer(text=SentenceEncoder(), image_columns=["px"], text_columns="caption",
                               verbose=1).fit(frame)
     assert pre.transformers_["text"].verbose == 1 and pre.text.verbose == 0
+    # Only the encoders are told: a Pipeline around one keeps its own verbose.
+    from sklearn.pipeline import make_pipeline
+
+    piped = ModalityTransformer(text=make_pipeline(SentenceEncoder()), image_columns=["px"],
+                                text_columns="caption", verbose=1).fit(frame)
+    assert piped.transformers_["text"].verbose is False
+    assert piped.transformers_["text"][0].verbose == 1
     assert "text/s" in capsys.readouterr().err
 
 
