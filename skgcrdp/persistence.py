@@ -58,6 +58,8 @@ __all__ = ["ModelFileError", "load", "save"]
 FORMAT = "skgcrdp-model"
 # 1.1: search indexes are stored as their gallery rows (ExactIndex, FaissIndex).
 FORMAT_VERSION = (1, 1)
+# The oldest format read: 1.0 held the names of the never-published 0.1.
+FIRST_READ_VERSION = (1, 1)
 EXTRA = 'pip install -e ".[safe]"'
 MANIFEST = "manifest.json"
 MODEL = "model.skops"
@@ -686,6 +688,14 @@ def _check_manifest(manifest, path):
             f"{path} was written in format version {version} by skgcrdp "
             f"{manifest.get('skgcrdp_version')}; this skgcrdp ({_library_version()}) reads format "
             f"{FORMAT_VERSION[0]}.x." + (" Upgrade skgcrdp to load it." if newer else "")
+        )
+    if tuple(version) < FIRST_READ_VERSION:
+        # Format 1.0 held the names of 0.1, which was never published; nothing
+        # here reads them, and the file would fail later on a name it does not know.
+        raise ModelFileError(
+            f"{path} was written in format version {version} by skgcrdp "
+            f"{manifest.get('skgcrdp_version')}, whose names this skgcrdp does not read. "
+            "Fit and save the model again."
         )
     digests = manifest.get("sha256")
     if not (isinstance(digests, dict) and all(

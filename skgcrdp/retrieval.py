@@ -327,9 +327,12 @@ class CrossModalRetriever(BaseEstimator):
     def __setstate__(self, state):
         # A fitted state (from pickle, joblib or skgcrdp.load) is checked as fit
         # would have left it before the retriever answers anything from it.
-        fitted = isinstance(state, dict) and "indexes_" in state
-        if fitted:
-            check_state(self, state, FITTED_STATE | set(self._get_param_names()))
+        # Any fitted attribute makes the state a fitted one, checked whole: a
+        # state with some of them and without indexes_ would pass
+        # check_is_fitted and fail at search. An unfitted one may hold the
+        # parameters only; they are validated by fit, as for any estimator.
+        check_state(self, state, FITTED_STATE | set(self._get_param_names()))
+        fitted = any(name in state for name in FITTED_STATE - {"_sklearn_version"})
         super().__setstate__(state)
         if fitted:
             self._validate_params()
@@ -342,17 +345,18 @@ class CrossModalRetriever(BaseEstimator):
 
         if self.algorithm == "faiss":
             check_index_params(self.index_params, name="CrossModalRetriever.index_params")
-        d = self.n_image_features_
+        d = getattr(self, "n_image_features_", None)
         if not _is_int(d) or d < 1:
             refuse(f"n_image_features_={d!r:.60}, not an int >= 1")
-        if not _is_int(self.n_features_in_) or self.n_features_in_ != 2 * d:
-            refuse(f"n_features_in_={self.n_features_in_!r:.60}, not twice n_image_features_ ({d})")
+        n_features = getattr(self, "n_features_in_", None)
+        if not _is_int(n_features) or n_features != 2 * d:
+            refuse(f"n_features_in_={n_features!r:.60}, not twice n_image_features_ ({d})")
         names = getattr(self, "feature_names_in_", None)
         if names is not None and not (isinstance(names, np.ndarray) and names.shape == (2 * d,)
                                       and all(isinstance(name, str) for name in names)):
             refuse(f"feature_names_in_ that are not {2 * d} column names")
         for attribute in ("indexes_", "gallery_labels_"):
-            value = getattr(self, attribute)
+            value = getattr(self, attribute, None)
             if not (isinstance(value, dict) and set(value) == set(OTHER)):
                 refuse(f"{attribute} that does not map 'image' and 'text' to their entries")
         if all(index is None for index in self.indexes_.values()):

@@ -394,6 +394,7 @@ def test_faiss_bytes_in_a_file_are_never_deserialised(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("mutate, words", [
     (lambda m: m.update(format_version=[0, 0]), "format version"),
+    (lambda m: m.update(format_version=[1, 0]), r"format version \[1, 0\].*Fit and save"),
     (lambda m: m.update(format_version=[-5, 0]), "format_version"),
     (lambda m: m.update(format_version="1.1"), "format_version"),
     (lambda m: m.update(format_version=[1]), "format_version"),

@@ -91,6 +91,18 @@ def test_a_restored_state_that_fit_could_not_leave_is_refused(change, words, rng
     np.testing.assert_array_equal(_restored(retriever).predict(queries), retriever.predict(queries))
 
 
+def test_a_restored_state_without_its_gallery_is_refused(rng):
+    import pickle
+
+    state = CrossModalRetriever().fit(rng.randn(30, 8), np.arange(30) % 3).__getstate__()
+    del state["indexes_"]   # fitted attributes without a gallery would pass check_is_fitted
+    copy = CrossModalRetriever.__new__(CrossModalRetriever)
+    with pytest.raises(ValueError, match="indexes_"):
+        copy.__setstate__(state)
+    unfitted = pickle.loads(pickle.dumps(CrossModalRetriever(n_neighbors=3)))
+    assert unfitted.n_neighbors == 3 and not hasattr(unfitted, "indexes_")
+
+
 def test_fit_gallery_refuses_nan_labels(rng):
     with pytest.raises(ValueError, match="y contains NaN"):
         CrossModalRetriever().fit_gallery(rng.randn(3, 4), [0.0, np.nan, 1.0], modality="text")
