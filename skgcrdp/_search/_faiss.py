@@ -40,13 +40,14 @@ def _whole(value):
     return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def check_index_params(index_params, n_rows=None, name="index_params"):
-    """``index_params`` as a faiss index takes them: ``{"nlist": int, "nprobe": int}``, both optional.
+def check_index_params(index_params, n_rows=None, name="index_params", rows_of="a gallery"):
+    """Check ``index_params`` as a faiss index takes them: ``{"nlist": int, "nprobe": int}``.
 
-    With ``n_rows``, also the bound on ``nlist`` that the rows allow
-    (:func:`max_nlist`). Nothing is built; a clear ``ValueError`` otherwise.
-    Returns the parameters with their defaults filled in (``nlist`` only
-    with ``n_rows``).
+    Both keys are optional. With ``n_rows``, also the bound on ``nlist`` that
+    the rows allow (:func:`max_nlist`); ``rows_of`` says whose rows they are
+    in the error (a shard's, in a sharded gallery). Nothing is built; a clear
+    ``ValueError`` otherwise. Returns the parameters with their defaults
+    filled in (``nlist`` only with ``n_rows``).
     """
     if index_params is None:
         index_params = {}
@@ -64,7 +65,7 @@ def check_index_params(index_params, n_rows=None, name="index_params"):
                                                          n_rows // POINTS_PER_LIST))))
         if nlist > max_nlist(n_rows):
             raise ValueError(
-                f"{name}['nlist']={nlist} is too many lists for a gallery of {n_rows} rows: at "
+                f"{name}['nlist']={nlist} is too many lists for {rows_of} of {n_rows} rows: at "
                 f"most {max_nlist(n_rows)} (about {POINTS_PER_LIST} rows per list, at most "
                 f"{LISTS_PER_ROOT} x sqrt(rows) and {MAX_NLIST})."
             )
@@ -82,7 +83,7 @@ def check_float32_range(X, what):
         )
 
 
-def build_ivf(gallery, similarity, index_params=None):
+def build_ivf(gallery, similarity, index_params=None, rows_of="a gallery"):
     """An inverted-file index (``IndexIVFFlat``) over the gallery rows.
 
     ``index_params`` may set ``nlist`` (coarse clusters; default about
@@ -93,7 +94,7 @@ def build_ivf(gallery, similarity, index_params=None):
     faiss = import_faiss()
     X = np.ascontiguousarray(gallery, dtype=np.float32)
     n, d = X.shape
-    params = check_index_params(index_params, n)
+    params = check_index_params(index_params, n, rows_of=rows_of)
     check_float32_range(gallery, "The gallery's embeddings")
     faiss_metric = faiss.METRIC_L2 if similarity == "euclidean" else faiss.METRIC_INNER_PRODUCT
     quantizer = faiss.IndexFlat(d, faiss_metric)

@@ -117,11 +117,11 @@ class ShardedIndex(SearchIndex):
 
         if client is None:
             return dask.delayed(build_ivf, pure=True)(self._blocks[i], self.similarity,
-                                                     self.index_params).persist()
+                                                     self.index_params, f"shard {i}").persist()
         workers = workers or list(client.who_has([self._blocks[i]])[self._blocks[i].key])
         self._index_workers[i] = set(workers)
         return client.submit(build_ivf, self._blocks[i], self.similarity, self.index_params,
-                             pure=False, workers=workers, allow_other_workers=False)
+                             f"shard {i}", pure=False, workers=workers, allow_other_workers=False)
 
     def _holders(self, client):
         """Where each shard's search runs: its index's holder, or its rows'; rebuilt where lost.
