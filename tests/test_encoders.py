@@ -42,20 +42,8 @@ def test_image_encoder_takes_pictures_and_paths(tmp_path):
 
 
 def test_encoders_inside_the_pipeline_embed_raw_queries(tmp_path, clipart):
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    colours = {0: "red", 1: "blue", 2: "green", 3: "yellow"}
-    paths, captions, labels = [], [], []
-    for label, colour in colours.items():
-        for i in range(6):
-            size = tuple(int(v) for v in rng.integers(20, 60, 2))
-            path = tmp_path / f"{colour}{i}.png"
-            Image.new("RGB", size, colour).save(path)
-            paths.append(str(path))
-            captions.append(f"a {colour} square number {i}")
-            labels.append(label)
-    frame = pd.DataFrame({"picture": paths, "caption": captions})
+    frame, labels = _squares(tmp_path, n_per_class=6)
+    paths = list(frame["picture"])
     pre = ModalityTransformer(image=ImageEncoder(), text=SentenceEncoder(),
                               image_columns="picture", text_columns="caption")
     params = {f"extract__{k}": v for k, v in FAST.items()} | {"align__max_epochs": 2}
